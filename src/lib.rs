@@ -1,1 +1,100 @@
+//! Switchboard: a self-hosted team chat server whose integrations are a drop-in replacement for
+//! Rocket.Chat's.
+//!
+//! The layout follows the architecture: [`http`] is the REST API (one file per area), [`chat`] the domain
+//! (users, rooms, messages, permissions), [`store`] the storage trait with its SQLite and PostgreSQL
+//! backends, [`realtime`] the event hub and DDP WebSocket. [`run`] is the one entry point, used by the
+//! binary and by the tests alike.
 
+pub mod chat;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod realtime;
+pub mod store;
+pub mod util;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::chat::{Chat, Settings};
+use crate::config::Config;
+use crate::http::AppState;
+
+/// Runs the server on `listener` until `shutdown` resolves, then lets in-flight requests finish, closes
+/// realtime connections and the database, and returns.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let url = config.database_url();
+    if url.starts_with("sqlite:") && config.database_url.is_empty() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    }
+    let store = store::connect(&url, &config.sqlite_synchronous)
+        .await
+        .with_context(|| format!("opening database {}", redact_url(&url)))?;
+    let settings = Settings {
+        site_url: config.site_url(Some(addr)),
+        login_expiration_ms: config.login_expiration_days * 86_400_000,
+        max_message_size: 5000,
+        allow_editing: true,
+        allow_deleting: true,
+    };
+    let chat = Arc::new(Chat::new(store, settings));
+    if let Some(password) = chat
+        .seed(
+            &config.admin_username,
+            &config.admin_password,
+            &config.admin_email,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the database: {e}"))?
+    {
+        tracing::warn!(
+            username = %config.admin_username,
+            %password,
+            "created the administrator with a generated password; it is shown only this once"
+        );
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let state = AppState {
+        chat: chat.clone(),
+        config: Arc::new(config),
+        shutdown: stop_rx,
+    };
+    let app = http::app(state);
+    tracing::info!(%addr, database = %redact_url(&url), "switchboard listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            // Realtime connections watch this and close, so the server can drain.
+            let _ = stop_tx.send(true);
+        })
+        .await?;
+    chat.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A database URL fit for logs: the password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,311 @@
+//! The documents Rocket.Chat clients read — users, rooms, subscriptions, messages — in one internal form
+//! (dates as milliseconds), with a single renderer per document that produces either the REST shape (ISO
+//! dates) or the DDP shape (EJSON dates). Fields we do not model explicitly (message `customFields`,
+//! attachment extras, a user's `bio`) ride along in `extra`, so nothing a client sent is lost.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::util::DateStyle;
+
+/// An embedded user reference (`u`, `editedBy`, a room's owner).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserRef {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Email {
+    pub address: String,
+    #[serde(default)]
+    pub verified: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct User {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub username: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub emails: Vec<Email>,
+    /// `user`, `bot` or `app`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default = "offline")]
+    pub status: String,
+    pub active: bool,
+    pub roles: Vec<String>,
+    #[serde(rename = "createdAt")]
+    pub created_at: i64,
+    #[serde(rename = "_updatedAt")]
+    pub updated_at: i64,
+    #[serde(rename = "lastLogin", default, skip_serializing_if = "Option::is_none")]
+    pub last_login: Option<i64>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn offline() -> String {
+    "offline".into()
+}
+
+impl User {
+    pub fn user_ref(&self) -> UserRef {
+        UserRef {
+            id: self.id.clone(),
+            username: self.username.clone(),
+            name: Some(self.name.clone()),
+        }
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    pub fn email(&self) -> Option<&str> {
+        self.emails.first().map(|e| e.address.as_str())
+    }
+
+    /// The stored document as REST returns it from `users.create`/`users.update` (never any secret: those
+    /// live outside the document).
+    pub fn render(&self, style: DateStyle) -> Value {
+        render(self, &["createdAt", "_updatedAt", "lastLogin"], style)
+    }
+
+    /// The short projection of `users.list`, `channels.members` and `users.info` for other users.
+    pub fn render_public(&self, style: DateStyle, with_private: bool) -> Value {
+        let mut v = serde_json::json!({
+            "_id": self.id, "username": self.username, "name": self.name, "status": self.status,
+            "active": self.active, "type": self.kind, "roles": self.roles,
+            "_updatedAt": style.date(self.updated_at),
+        });
+        let o = v.as_object_mut().expect("object");
+        for k in ["nickname", "bio", "statusText", "utcOffset"] {
+            if let Some(x) = self.extra.get(k) {
+                o.insert(k.into(), x.clone());
+            }
+        }
+        if let Some(l) = self.last_login {
+            o.insert("lastLogin".into(), style.date(l));
+        }
+        if with_private {
+            o.insert(
+                "emails".into(),
+                serde_json::to_value(&self.emails).unwrap_or_default(),
+            );
+            o.insert("createdAt".into(), style.date(self.created_at));
+        }
+        v
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Room {
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// `c` public channel, `p` private group, `d` direct message.
+    pub t: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub u: Option<UserRef>,
+    pub ts: i64,
+    #[serde(rename = "_updatedAt")]
+    pub updated_at: i64,
+    #[serde(default)]
+    pub msgs: i64,
+    #[serde(rename = "usersCount", default)]
+    pub users_count: i64,
+    #[serde(default)]
+    pub ro: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lm: Option<i64>,
+    #[serde(
+        rename = "lastMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_message: Option<Box<Message>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usernames: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uids: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Room {
+    pub fn render(&self, style: DateStyle) -> Value {
+        let mut v = render(self, &["ts", "_updatedAt", "lm"], style);
+        if let (Some(m), Some(o)) = (&self.last_message, v.as_object_mut()) {
+            o.insert("lastMessage".into(), m.render(style));
+        }
+        v
+    }
+
+    /// The room's display name for error texts (`The channel, NAME, is archived`).
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    pub fn is_dm(&self) -> bool {
+        self.t == "d"
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Subscription {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub rid: String,
+    pub u: UserRef,
+    pub t: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fname: Option<String>,
+    pub open: bool,
+    pub alert: bool,
+    pub unread: i64,
+    #[serde(rename = "userMentions")]
+    pub user_mentions: i64,
+    #[serde(rename = "groupMentions")]
+    pub group_mentions: i64,
+    pub ts: i64,
+    pub ls: i64,
+    #[serde(rename = "_updatedAt")]
+    pub updated_at: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Subscription {
+    pub fn render(&self, style: DateStyle) -> Value {
+        render(self, &["ts", "ls", "_updatedAt"], style)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Message {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub rid: String,
+    #[serde(default)]
+    pub msg: String,
+    pub ts: i64,
+    #[serde(rename = "_updatedAt")]
+    pub updated_at: i64,
+    pub u: UserRef,
+    /// System message type (`uj`, `ul`, `au`, …); absent for normal messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmid: Option<String>,
+    #[serde(rename = "editedAt", default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+    #[serde(rename = "editedBy", default, skip_serializing_if = "Option::is_none")]
+    pub edited_by: Option<UserRef>,
+    /// Everything else: alias, emoji, avatar, attachments, bot, groupable, parseUrls, mentions, channels,
+    /// urls, customFields — kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Message {
+    pub fn render(&self, style: DateStyle) -> Value {
+        render(self, &["ts", "_updatedAt", "editedAt"], style)
+    }
+
+    /// A system message (`t` set) such as "user joined".
+    pub fn system(rid: &str, t: &str, msg: &str, by: &User, now: i64) -> Message {
+        Message {
+            id: crate::util::new_id(),
+            rid: rid.to_string(),
+            msg: msg.to_string(),
+            ts: now,
+            updated_at: now,
+            u: by.user_ref(),
+            t: Some(t.to_string()),
+            tmid: None,
+            edited_at: None,
+            edited_by: None,
+            extra: Map::new(),
+        }
+    }
+
+    pub fn is_from_bot(&self) -> bool {
+        self.extra.get("bot").is_some_and(|b| !b.is_null())
+    }
+}
+
+/// Serialises a document and rewrites its top-level date fields (stored as milliseconds) in `style`.
+fn render<T: Serialize>(doc: &T, date_keys: &[&str], style: DateStyle) -> Value {
+    let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        for k in date_keys {
+            if let Some(ms) = o.get(*k).and_then(Value::as_i64) {
+                o.insert((*k).to_string(), style.date(ms));
+            }
+        }
+    }
+    v
+}
+
+/// A permission and the roles that hold it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Permission {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub roles: Vec<String>,
+    #[serde(rename = "_updatedAt")]
+    pub updated_at: i64,
+}
+
+impl Permission {
+    pub fn render(&self, style: DateStyle) -> Value {
+        render(self, &["_updatedAt"], style)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Role {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub protected: bool,
+    pub scope: String,
+    #[serde(rename = "mandatory2fa")]
+    pub mandatory_2fa: bool,
+}
+
+/// A login token as stored: only the hash of the secret.
+#[derive(Clone, Debug)]
+pub struct LoginToken {
+    pub hashed: String,
+    pub user_id: String,
+    /// `session` or `pat`.
+    pub kind: String,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_part: Option<String>,
+    pub bypass_2fa: bool,
+}

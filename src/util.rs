@@ -1,0 +1,147 @@
+//! Small shared helpers: Meteor-style random ids, token hashing, and the two date renderings
+//! (ISO strings for REST, EJSON `{"$date": ms}` for DDP) that every document type uses.
+
+use base64::Engine;
+use rand::Rng;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// The alphabet Meteor's `Random.id()` draws from; Rocket.Chat clients sometimes validate ids against it.
+const ID_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// A random id of `len` characters (17 for documents, 24 or 48 for tokens), from the OS-seeded CSPRNG.
+pub fn random_id(len: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| ID_ALPHABET[rng.gen_range(0..ID_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A 17-character document id.
+pub fn new_id() -> String {
+    random_id(17)
+}
+
+/// A login token as Meteor makes them: 43 characters of URL-safe base64 from 32 random bytes.
+pub fn new_login_token() -> String {
+    let bytes: [u8; 32] = rand::thread_rng().gen();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How login tokens are stored: SHA-256, base64 — the same scheme as Rocket.Chat, so a leaked database does
+/// not leak usable sessions.
+pub fn hash_token(token: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-case hex SHA-256, the digest Meteor clients send instead of a plain password.
+pub fn sha256_hex(s: &str) -> String {
+    let d = Sha256::digest(s.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in d {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// `2024-01-10T14:12:07.739Z`, the one date format of the REST API.
+pub fn iso(ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(d) => d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => "1970-01-01T00:00:00.000Z".to_string(),
+    }
+}
+
+/// Parses a date as JavaScript's `new Date(x)` would for the forms clients send: RFC 3339 / ISO 8601 with or
+/// without a zone, a bare date, or a number of milliseconds.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(d.timestamp_millis());
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(d.and_utc().timestamp_millis());
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d
+            .and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc().timestamp_millis());
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok();
+    }
+    None
+}
+
+/// Which wire format a document's dates take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateStyle {
+    /// REST: ISO-8601 strings.
+    Iso,
+    /// DDP: EJSON `{"$date": ms}`.
+    Ejson,
+}
+
+impl DateStyle {
+    pub fn date(self, ms: i64) -> Value {
+        match self {
+            DateStyle::Iso => Value::String(iso(ms)),
+            DateStyle::Ejson => json!({ "$date": ms }),
+        }
+    }
+}
+
+/// Constant-time string comparison for secrets (hook tokens), so response timing leaks nothing.
+pub fn secure_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_use_meteor_alphabet() {
+        let id = new_id();
+        assert_eq!(id.len(), 17);
+        assert!(id.bytes().all(|b| ID_ALPHABET.contains(&b)));
+        assert_ne!(new_id(), new_id());
+    }
+
+    #[test]
+    fn iso_round_trips_through_parse() {
+        let ms = 1_704_895_927_739;
+        assert_eq!(iso(ms), "2024-01-10T14:12:07.739Z");
+        assert_eq!(parse_date(&iso(ms)), Some(ms));
+        assert_eq!(parse_date("2024-01-10"), Some(1_704_844_800_000));
+        assert_eq!(parse_date("not a date"), None);
+    }
+
+    #[test]
+    fn token_hash_is_base64_sha256() {
+        assert_eq!(
+            hash_token("abc"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
