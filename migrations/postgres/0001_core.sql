@@ -73,6 +73,7 @@ CREATE INDEX subscription_tombstones_uid ON subscription_tombstones (uid, delete
 
 CREATE TABLE messages (
     id TEXT PRIMARY KEY,
+    seq BIGSERIAL NOT NULL,
     rid TEXT NOT NULL,
     ts BIGINT NOT NULL,
     tmid TEXT,

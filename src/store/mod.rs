@@ -976,12 +976,17 @@ impl Store {
             .map(|r| r.int(0))
             .unwrap_or(0);
         let order = if f.ascending { "ASC" } else { "DESC" };
+        // Messages posted within the same millisecond keep their insertion order.
+        let seq = match self.kind() {
+            BackendKind::Sqlite => "rowid",
+            BackendKind::Postgres => "seq",
+        };
         let mut a = a;
         a.push(page.count.into());
         a.push(page.offset.into());
         let rows = self
             .db
-            .query(&format!("SELECT doc FROM messages WHERE {wh} ORDER BY ts {order}, id {order} LIMIT $5 OFFSET $6"), a)
+            .query(&format!("SELECT doc FROM messages WHERE {wh} ORDER BY ts {order}, {seq} {order} LIMIT $5 OFFSET $6"), a)
             .await?;
         Ok((
             rows.iter().map(|r| r.json(0)).collect::<DbResult<_>>()?,
