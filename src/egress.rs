@@ -53,8 +53,12 @@ impl Cidr {
             _ => ip,
         };
         match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
             _ => false,
         }
     }
@@ -346,7 +350,11 @@ struct BlockedByPolicy {
 
 impl fmt::Display for BlockedByPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} resolved to {} ({})", self.host, self.addr, self.reason)
+        write!(
+            f,
+            "{} resolved to {} ({})",
+            self.host, self.addr, self.reason
+        )
     }
 }
 
@@ -472,7 +480,10 @@ impl GuardedClient {
             if let Some(b) = &body {
                 builder = builder.body(b.clone());
             }
-            let resp = builder.send().await.map_err(|e| map_reqwest_error(&url, e))?;
+            let resp = builder
+                .send()
+                .await
+                .map_err(|e| map_reqwest_error(&url, e))?;
             let status = resp.status();
             let location = resp
                 .headers()
@@ -484,9 +495,9 @@ impl GuardedClient {
                         return Err(EgressError::TooManyRedirects(max_redirects));
                     }
                     hops += 1;
-                    let next = url
-                        .join(location)
-                        .map_err(|e| EgressError::InvalidUrl(format!("bad redirect target: {e}")))?;
+                    let next = url.join(location).map_err(|e| {
+                        EgressError::InvalidUrl(format!("bad redirect target: {e}"))
+                    })?;
                     url = self.check_url(next.as_str())?;
                     // Same rules as browsers: 303 (and 301/302 after POST) become a body-less GET.
                     let code = status.as_u16();
@@ -704,7 +715,9 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, EgressError::Blocked { .. }), "{err:?}");
-        assert!(err.to_string().contains("SWITCHBOARD_ALLOW_PRIVATE_NETWORKS"));
+        assert!(err
+            .to_string()
+            .contains("SWITCHBOARD_ALLOW_PRIVATE_NETWORKS"));
         let err = c
             .send(EgressRequest::new(Method::GET, "http://[::ffff:7f00:1]/"))
             .await

@@ -18,7 +18,13 @@ async fn run(src: &str, method: &str) -> Value {
         ScriptConfig::default(),
         Arc::new(GuardedClient::new(EgressPolicy::default(), EgressDefaults::default()).unwrap()),
     );
-    let o = host.dry_run(compiled.as_str(), method, json!({"request": {"content": {"a": 1}}})).await;
+    let o = host
+        .dry_run(
+            compiled.as_str(),
+            method,
+            json!({"request": {"content": {"a": 1}}}),
+        )
+        .await;
     match o.result {
         Ok(v) => v.unwrap_or(Value::Null),
         Err(e) => panic!("{e:?}\nlowered:\n{}", compiled.as_str()),
@@ -193,5 +199,10 @@ async fn field_initialisers_without_semicolons_and_async_arrows() {
 fn lowering_keeps_line_numbers() {
     let src = "class Script {\n  a() {\n    return 1;\n  }\n\n  b() { null.x }\n}\n";
     let out = compile(src).unwrap();
-    assert_eq!(out.as_str().lines().count(), src.lines().count(), "{}", out.as_str());
+    assert_eq!(
+        out.as_str().lines().count(),
+        src.lines().count(),
+        "{}",
+        out.as_str()
+    );
 }

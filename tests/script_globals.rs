@@ -26,10 +26,17 @@ async fn check(cases: &[(&str, Value)]) {
             .await;
         match o.result {
             Ok(v) if v.as_ref().unwrap_or(&Value::Null) == expected => {}
-            other => failures.push(format!("{code}\n   expected {expected}\n   got      {other:?}")),
+            other => failures.push(format!(
+                "{code}\n   expected {expected}\n   got      {other:?}"
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

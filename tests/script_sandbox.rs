@@ -65,7 +65,12 @@ async fn server() -> String {
     let app = Router::new()
         .route(
             "/json",
-            get(|| async { ([("content-type", "application/json")], r#"{"text":"hi","n":3}"#) }),
+            get(|| async {
+                (
+                    [("content-type", "application/json")],
+                    r#"{"text":"hi","n":3}"#,
+                )
+            }),
         )
         .route("/big", get(|| async { "x".repeat(10_000) }))
         .route(
@@ -81,7 +86,10 @@ async fn server() -> String {
             "/redirect-in",
             get(|| async { (StatusCode::FOUND, [("location", "/json")]) }),
         )
-        .route("/missing", get(|| async { (StatusCode::NOT_FOUND, "nope") }))
+        .route(
+            "/missing",
+            get(|| async { (StatusCode::NOT_FOUND, "nope") }),
+        )
         .route(
             "/echo",
             post(|headers: HeaderMap, body: Bytes| async move {
@@ -197,18 +205,25 @@ async fn failures_are_distinguished() {
     let h = host();
     let o = run(&h, "class Script { a() { return 1 } }", "b", json!({})).await;
     assert!(matches!(o.result, Err(ScriptFailure::MethodNotFound { ref method }) if method == "b"));
-    assert_eq!(o.result.unwrap_err().error_id(), "integration-method-not-found");
+    assert_eq!(
+        o.result.unwrap_err().error_id(),
+        "integration-method-not-found"
+    );
     let o = run(&h, "class Other {}", "a", json!({})).await;
     assert_eq!(o.result, Err(ScriptFailure::ClassNotFound));
-    let o = run(&h, "throw new Error('top')\nclass Script {}", "a", json!({})).await;
-    assert!(matches!(o.result, Err(ScriptFailure::Evaluation(ref e)) if e.message == "top"), "{:?}", o.result);
     let o = run(
         &h,
-        "class Script { a() { null.x } }",
+        "throw new Error('top')\nclass Script {}",
         "a",
         json!({}),
     )
     .await;
+    assert!(
+        matches!(o.result, Err(ScriptFailure::Evaluation(ref e)) if e.message == "top"),
+        "{:?}",
+        o.result
+    );
+    let o = run(&h, "class Script { a() { null.x } }", "a", json!({})).await;
     match o.result {
         Err(ScriptFailure::Thrown(e)) => {
             assert_eq!(e.name, "TypeError");
@@ -225,7 +240,9 @@ async fn failures_are_distinguished() {
         json!({}),
     )
     .await;
-    assert!(matches!(o.result, Err(ScriptFailure::Thrown(ref e)) if e.name == "RangeError" && e.message == "late"));
+    assert!(
+        matches!(o.result, Err(ScriptFailure::Thrown(ref e)) if e.name == "RangeError" && e.message == "late")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,7 +293,11 @@ async fn console_is_captured() {
     )
     .await;
     assert_eq!(ok(&o), json!(1));
-    let lines: Vec<(LogLevel, &str)> = o.logs.iter().map(|l| (l.level, l.message.as_str())).collect();
+    let lines: Vec<(LogLevel, &str)> = o
+        .logs
+        .iter()
+        .map(|l| (l.level, l.message.as_str()))
+        .collect();
     assert_eq!(lines[0], (LogLevel::Log, "loading"));
     assert_eq!(lines[1], (LogLevel::Log, "x 1 { a: [ 1 ] }"));
     assert_eq!(lines[2], (LogLevel::Warn, "w k=5"));
@@ -302,7 +323,17 @@ async fn no_host_escape_hatches() {
     )
     .await;
     let v = ok(&o);
-    for k in ["require", "process", "std", "os", "Buffer", "module", "host", "viaEval", "viaFunction"] {
+    for k in [
+        "require",
+        "process",
+        "std",
+        "os",
+        "Buffer",
+        "module",
+        "host",
+        "viaEval",
+        "viaFunction",
+    ] {
         assert_eq!(v[k], "undefined", "{k}: {v}");
     }
     assert_eq!(v["globals"], json!([]));
@@ -328,11 +359,15 @@ async fn endless_loop_times_out_without_blocking_other_integrations() {
     let looping = compiled("class Script { a() { while (true) {} } }");
     let quick = compiled("class Script { a() { return 'quick' } }");
     // Warm up the quick integration so its call below is a plain call.
-    assert_eq!(ok(&h.call(key("quick", "1"), &quick, "a", json!({})).await), json!("quick"));
+    assert_eq!(
+        ok(&h.call(key("quick", "1"), &quick, "a", json!({})).await),
+        json!("quick")
+    );
 
     let h2 = h.clone();
     let started = Instant::now();
-    let looper = tokio::spawn(async move { h2.call(key("loop", "1"), &looping, "a", json!({})).await });
+    let looper =
+        tokio::spawn(async move { h2.call(key("loop", "1"), &looping, "a", json!({})).await });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let q_start = Instant::now();
     let o = h.call(key("quick", "1"), &quick, "a", json!({})).await;
@@ -344,7 +379,10 @@ async fn endless_loop_times_out_without_blocking_other_integrations() {
     let o = looper.await.unwrap();
     assert_eq!(o.result, Err(ScriptFailure::Timeout));
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(1400) && took < Duration::from_millis(3500), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_millis(3500),
+        "{took:?}"
+    );
     // The runtime was discarded; the next call loads it again (and times out again).
     assert!(h.thread_count() >= 2);
 
@@ -371,7 +409,13 @@ async fn memory_bomb_and_deep_recursion_fail_cleanly() {
     let o = h.call(key("bomb", "1"), &bomb, "b", json!({})).await;
     assert_eq!(ok(&o), json!("alive"));
 
-    let o = run(&h, "class Script { a() { const s = 'x'.repeat(1 << 20); let t = ''; while (true) t += s; } }", "a", json!({})).await;
+    let o = run(
+        &h,
+        "class Script { a() { const s = 'x'.repeat(1 << 20); let t = ''; while (true) t += s; } }",
+        "a",
+        json!({}),
+    )
+    .await;
     assert_eq!(o.result, Err(ScriptFailure::OutOfMemory));
 
     let deep = compiled("function f(n) { return f(n + 1) + 1 }\nclass Script { a() { return f(0) } b() { try { f(0) } catch (e) { return e.name } } }");
@@ -383,7 +427,13 @@ async fn memory_bomb_and_deep_recursion_fail_cleanly() {
     let o = h.call(key("deep", "1"), &deep, "b", json!({})).await;
     assert_eq!(ok(&o), json!("RangeError"));
     // Deeply nested results and arguments do not crash the host either.
-    let o = run(&h, "class Script { a() { let o = {}; for (let i = 0; i < 100000; i++) o = {o}; return o } }", "a", json!({})).await;
+    let o = run(
+        &h,
+        "class Script { a() { let o = {}; for (let i = 0; i < 100000; i++) o = {o}; return o } }",
+        "a",
+        json!({}),
+    )
+    .await;
     assert!(o.result.is_err());
 }
 
@@ -416,7 +466,9 @@ async fn async_methods_and_timers() {
         json!({}),
     )
     .await;
-    assert!(matches!(o.result, Err(ScriptFailure::Thrown(ref e)) if e.message.contains("never settles")));
+    assert!(
+        matches!(o.result, Err(ScriptFailure::Thrown(ref e)) if e.message.contains("never settles"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -450,10 +502,24 @@ async fn fetch_and_http_through_the_egress_guard() {
     let strict = host();
     let o = strict.call(key("f", "1"), &src, "refused", json!({})).await;
     let msg = ok(&o);
-    assert!(msg.as_str().unwrap().contains("refused: 127.0.0.1"), "{msg}");
-    assert!(msg.as_str().unwrap().contains("SWITCHBOARD_ALLOW_PRIVATE_NETWORKS"), "{msg}");
-    let o = strict.call(key("f", "1"), &src, "refusedHttp", json!({})).await;
-    assert!(ok(&o).as_str().unwrap().contains("loopback"), "{:?}", o.result);
+    assert!(
+        msg.as_str().unwrap().contains("refused: 127.0.0.1"),
+        "{msg}"
+    );
+    assert!(
+        msg.as_str()
+            .unwrap()
+            .contains("SWITCHBOARD_ALLOW_PRIVATE_NETWORKS"),
+        "{msg}"
+    );
+    let o = strict
+        .call(key("f", "1"), &src, "refusedHttp", json!({}))
+        .await;
+    assert!(
+        ok(&o).as_str().unwrap().contains("loopback"),
+        "{:?}",
+        o.result
+    );
 
     // Allowed with allow_private.
     let open = host_with(ScriptConfig::default(), true);
@@ -472,7 +538,9 @@ async fn fetch_and_http_through_the_egress_guard() {
     assert_eq!(v["result"]["data"]["auth"], json!("Basic dXNlcjpwYXNz"));
     let o = open.call(key("f", "1"), &src, "httpGet", json!({})).await;
     assert_eq!(ok(&o), json!({"text": "hi", "n": 3}));
-    let o = open.call(key("f", "1"), &src, "httpMissing", json!({})).await;
+    let o = open
+        .call(key("f", "1"), &src, "httpMissing", json!({}))
+        .await;
     assert_eq!(ok(&o), json!([true, 404]));
 }
 
@@ -480,7 +548,10 @@ async fn fetch_and_http_through_the_egress_guard() {
 async fn redirects_are_rechecked_and_bodies_limited() {
     let base = server().await;
     // Only 127.0.0.1 is allowed; the redirect goes to 127.0.0.2.
-    let policy = EgressPolicy::from_parts(false, EgressPolicy::parse_cidr_list("127.0.0.1/32").unwrap());
+    let policy = EgressPolicy::from_parts(
+        false,
+        EgressPolicy::parse_cidr_list("127.0.0.1/32").unwrap(),
+    );
     let defaults = EgressDefaults {
         max_body: 4096,
         ..EgressDefaults::default()
@@ -507,7 +578,64 @@ async fn redirects_are_rechecked_and_bodies_limited() {
     let o = h.call(key("r", "1"), &src, "manual", json!({})).await;
     assert_eq!(ok(&o), json!([302, true]));
     let o = h.call(key("r", "1"), &src, "big", json!({})).await;
-    assert!(ok(&o).as_str().unwrap().contains("exceeds the limit of 4096 bytes"), "{:?}", o.result);
+    assert!(
+        ok(&o)
+            .as_str()
+            .unwrap()
+            .contains("exceeds the limit of 4096 bytes"),
+        "{:?}",
+        o.result
+    );
     let o = h.call(key("r", "1"), &src, "bigHttp", json!({})).await;
     assert!(ok(&o).as_str().unwrap().contains("4096"), "{:?}", o.result);
+}
+
+/// `cargo test --test script_sandbox -- --ignored --nocapture bench` prints calls per second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_trivial_calls() {
+    let h = Arc::new(host());
+    let src = compiled(
+        "class Script { process_incoming_request({ request }) { return { content: { text: request.content.text } } } }",
+    );
+    let args = json!({"request": {"content": {"text": "hello"}, "headers": {"content-type": "application/json"}}});
+    let m = "process_incoming_request";
+    h.call(key("bench", "1"), &src, m, args.clone()).await;
+    let n = 20_000;
+    let start = Instant::now();
+    let mut script_time = Duration::ZERO;
+    for _ in 0..n {
+        let o = h.call(key("bench", "1"), &src, m, args.clone()).await;
+        script_time += o.elapsed;
+        assert!(o.result.is_ok());
+    }
+    let wall = start.elapsed();
+    println!(
+        "sequential: {:.0} calls/s ({:.1} µs per call incl. thread hop, {:.1} µs script-thread time)",
+        n as f64 / wall.as_secs_f64(),
+        wall.as_secs_f64() * 1e6 / n as f64,
+        script_time.as_secs_f64() * 1e6 / n as f64
+    );
+    // Parallel: several integrations at once.
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let h = h.clone();
+        let src = src.clone();
+        let args = args.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..n / 4 {
+                h.call(key(&format!("bench-{t}"), "1"), &src, m, args.clone())
+                    .await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let wall = start.elapsed();
+    println!(
+        "4 integrations in parallel: {:.0} calls/s",
+        n as f64 / wall.as_secs_f64()
+    );
 }

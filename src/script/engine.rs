@@ -10,8 +10,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rquickjs::{
-    context::EvalOptions, CatchResultExt, CaughtError, Context, Ctx, Function, Object, Promise,
-    promise::PromiseState, Runtime, Value,
+    context::EvalOptions, promise::PromiseState, CatchResultExt, CaughtError, Context, Ctx,
+    Function, Object, Promise, Runtime, Value,
 };
 use serde::Deserialize;
 
@@ -70,8 +70,10 @@ impl Shared {
 
     fn set_deadline(&self, timeout: Duration) {
         let at = self.epoch.elapsed() + timeout;
-        self.deadline
-            .store(at.as_nanos().min(u64::MAX as u128 - 1) as u64, Ordering::Relaxed);
+        self.deadline.store(
+            at.as_nanos().min(u64::MAX as u128 - 1) as u64,
+            Ordering::Relaxed,
+        );
         self.interrupted.store(false, Ordering::Relaxed);
     }
 
@@ -93,10 +95,18 @@ impl Shared {
             message.push('…');
         }
         match level {
-            LogLevel::Error => tracing::error!(target: "switchboard::script", integration = %self.integration, "{message}"),
-            LogLevel::Warn => tracing::warn!(target: "switchboard::script", integration = %self.integration, "{message}"),
-            LogLevel::Debug => tracing::debug!(target: "switchboard::script", integration = %self.integration, "{message}"),
-            _ => tracing::info!(target: "switchboard::script", integration = %self.integration, "{message}"),
+            LogLevel::Error => {
+                tracing::error!(target: "switchboard::script", integration = %self.integration, "{message}")
+            }
+            LogLevel::Warn => {
+                tracing::warn!(target: "switchboard::script", integration = %self.integration, "{message}")
+            }
+            LogLevel::Debug => {
+                tracing::debug!(target: "switchboard::script", integration = %self.integration, "{message}")
+            }
+            _ => {
+                tracing::info!(target: "switchboard::script", integration = %self.integration, "{message}")
+            }
         }
         let mut logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
         if logs.len() < MAX_LOG_LINES {
@@ -230,7 +240,8 @@ impl Instance {
                 ] {
                     ctx.eval_with_options::<(), _>(src, eval_options(name, true))?;
                 }
-                let kernel: Function = ctx.eval_with_options(KERNEL_JS, eval_options("kernel.js", true))?;
+                let kernel: Function =
+                    ctx.eval_with_options(KERNEL_JS, eval_options("kernel.js", true))?;
                 let host = host_object(&ctx, &shared)?;
                 kernel.call::<_, ()>((host,))?;
                 Ok(())
@@ -287,7 +298,12 @@ impl Instance {
     }
 
     /// Calls `Script.prototype[method](args)`, awaiting a returned promise until the deadline.
-    pub fn call(&mut self, method: &str, args: &serde_json::Value, timeout: Duration) -> CallResult {
+    pub fn call(
+        &mut self,
+        method: &str,
+        args: &serde_json::Value,
+        timeout: Duration,
+    ) -> CallResult {
         if let Some(f) = &self.load_failure {
             return CallResult {
                 result: Err(f.clone()),
@@ -367,7 +383,9 @@ fn host_object<'js>(ctx: &Ctx<'js>, shared: &Arc<Shared>) -> rquickjs::Result<Ob
         let shared = shared.clone();
         host.set(
             "http",
-            Function::new(ctx.clone(), move |request: String| blocking_http(&shared, &request))?,
+            Function::new(ctx.clone(), move |request: String| {
+                blocking_http(&shared, &request)
+            })?,
         )?;
     }
     Ok(host)
@@ -397,7 +415,10 @@ fn to_egress(shared: &Shared, raw: &str) -> Result<(EgressRequest, bool), String
     Ok((req, r.redirect == "error"))
 }
 
-fn response_json(res: Result<crate::egress::EgressResponse, EgressError>, redirect_error: bool) -> String {
+fn response_json(
+    res: Result<crate::egress::EgressResponse, EgressError>,
+    redirect_error: bool,
+) -> String {
     match res {
         Ok(r) if redirect_error && (300..400).contains(&r.status) => {
             serde_json::json!({ "error": format!("redirect to {} refused (redirect: 'error')", r.header("location").unwrap_or("?")) })
@@ -468,9 +489,15 @@ fn run_call(
     let internal = |e: rquickjs::Error| ScriptFailure::Internal(e.to_string());
     let kernel: Object = ctx.globals().get("__sb_kernel").map_err(internal)?;
     let begin: Function = kernel.get("begin").map_err(internal)?;
-    begin.call::<_, ()>(()).catch(ctx).map_err(|e| classify(shared, e))?;
+    begin
+        .call::<_, ()>(())
+        .catch(ctx)
+        .map_err(|e| classify(shared, e))?;
     let has: Function = kernel.get("has").map_err(internal)?;
-    let found: bool = has.call((method,)).catch(ctx).map_err(|e| classify(shared, e))?;
+    let found: bool = has
+        .call((method,))
+        .catch(ctx)
+        .map_err(|e| classify(shared, e))?;
     if !found {
         return Err(ScriptFailure::MethodNotFound {
             method: method.to_string(),
@@ -501,10 +528,8 @@ fn drain_jobs(ctx: &Ctx<'_>, shared: &Shared) -> Result<(), ScriptFailure> {
         }
         // A job that threw leaves its exception pending; promise jobs only do that for limit hits.
         let exc = ctx.catch();
-        if !exc.is_undefined() && !exc.is_null() && exc.type_of() != rquickjs::Type::Uninitialized {
-            if is_out_of_memory(&exc) {
-                return Err(ScriptFailure::OutOfMemory);
-            }
+        if exc.type_of() != rquickjs::Type::Uninitialized && is_out_of_memory(&exc) {
+            return Err(ScriptFailure::OutOfMemory);
         }
     }
     if shared.interrupted.load(Ordering::Relaxed) {

@@ -362,7 +362,9 @@ impl ScriptHost {
         {
             let mut st = self.pool.lock();
             if st.shutdown {
-                return ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into()));
+                return ScriptOutcome::failed(ScriptFailure::Internal(
+                    "script host is shut down".into(),
+                ));
             }
             let slot = st.slots.entry(id.clone()).or_default();
             slot.queued.push_back(job);
@@ -396,7 +398,9 @@ impl ScriptHost {
         {
             let mut st = self.pool.lock();
             if st.shutdown {
-                return ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into()));
+                return ScriptOutcome::failed(ScriptFailure::Internal(
+                    "script host is shut down".into(),
+                ));
             }
             st.ready.push_back(Work::DryRun(job));
             self.pool.wake(&mut st);
@@ -513,7 +517,9 @@ fn worker(pool: Arc<Pool>) {
                     .unwrap_or_else(|e| e.into_inner());
                 st = guard;
                 st.idle -= 1;
-                if timeout.timed_out() && st.ready.is_empty() && st.workers > pool.config.threads.max(1)
+                if timeout.timed_out()
+                    && st.ready.is_empty()
+                    && st.workers > pool.config.threads.max(1)
                 {
                     break;
                 }
@@ -524,7 +530,11 @@ fn worker(pool: Arc<Pool>) {
 }
 
 /// Runs one job, loading the script when needed; returns the instance to keep (if any).
-fn run_job(pool: &Pool, instance: Option<Instance>, job: &Job) -> (ScriptOutcome, Option<Instance>) {
+fn run_job(
+    pool: &Pool,
+    instance: Option<Instance>,
+    job: &Job,
+) -> (ScriptOutcome, Option<Instance>) {
     let start = Instant::now();
     let (integration, version) = match &job.key {
         Some(k) => (k.integration_id.as_str(), k.version.as_str()),
