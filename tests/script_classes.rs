@@ -206,3 +206,40 @@ fn lowering_keeps_line_numbers() {
         out.as_str()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contextual_keywords_as_member_names() {
+    let v = run(
+        r#"
+        const mixin = (B) => class extends B { mixed() { return 'mixed' } };
+        class A {}
+        class Script extends mixin(true ? A : Object) {
+          get() { return 'get' }
+          set(v) { return 'set' + v }
+          static() { return 'static' }
+          async = 'field named async'
+          static async *gen() { yield 1 }
+          class() { return 'class' }
+          constructor() { super(); }
+          run() {
+            return [this.get(), this.set(1), this.static(), this.async, this.class(), this.mixed(),
+                    typeof Script.gen, this instanceof A];
+          }
+        }"#,
+        "run",
+    )
+    .await;
+    assert_eq!(
+        v,
+        json!([
+            "get",
+            "set1",
+            "static",
+            "field named async",
+            "class",
+            "mixed",
+            "function",
+            true
+        ])
+    );
+}

@@ -135,7 +135,7 @@
   P.toISOString = function () { return this.isValid() ? this._d.toISOString() : null; };
   P.toJSON = function () { return this.toISOString(); };
   P.toDate = function () { return new Date(this._d.valueOf()); };
-  P.toString = function () { return this.clone().locale ? this.format('ddd MMM DD YYYY HH:mm:ss [GMT]ZZ') : ''; };
+  P.toString = function () { return this.format('ddd MMM DD YYYY HH:mm:ss [GMT]ZZ'); };
   P.toArray = function () { var m = this; return ['year', 'month', 'date', 'hour', 'minute', 'second', 'millisecond'].map(function (u) { return get(m, u); }); };
   P.toObject = function () { var a = this.toArray(); return { years: a[0], months: a[1], date: a[2], hours: a[3], minutes: a[4], seconds: a[5], milliseconds: a[6] }; };
   P.valueOf = function () { return this._d.valueOf(); };
@@ -252,11 +252,7 @@
     var f = diff < -6 ? 'L' : diff < -1 ? '[Last] dddd [at] LT' : diff < 0 ? '[Yesterday at] LT' : diff < 1 ? '[Today at] LT' : diff < 2 ? '[Tomorrow at] LT' : diff < 7 ? 'dddd [at] LT' : 'L';
     return this.format(f);
   };
-  function cmpValue(x, u, self) {
-    var m = toMoment(x);
-    u = unit(u);
-    return u && u !== 'millisecond' ? m.clone().startOf(u).valueOf() : m.valueOf();
-  }
+  function cmpValue(x) { return toMoment(x).valueOf(); }
   P.isBefore = function (x, u) { u = unit(u); return u && u !== 'millisecond' ? this.clone().endOf(u).valueOf() < toMoment(x).valueOf() : this.valueOf() < cmpValue(x); };
   P.isAfter = function (x, u) { u = unit(u); return u && u !== 'millisecond' ? this.clone().startOf(u).valueOf() > toMoment(x).valueOf() : this.valueOf() > cmpValue(x); };
   P.isSame = function (x, u) {
