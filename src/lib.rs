@@ -8,10 +8,12 @@
 
 pub mod chat;
 pub mod config;
+pub mod egress;
 pub mod error;
 pub mod http;
 pub mod model;
 pub mod realtime;
+pub mod script;
 pub mod store;
 pub mod util;
 
