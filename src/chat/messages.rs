@@ -405,7 +405,16 @@ impl Chat {
                 Value::Array(self.mentions(&m.msg).await?),
             );
         }
-        self.store.insert_messages(std::slice::from_ref(&m)).await?;
+        self.writer
+            .write(vec![crate::store::batch::WriteOp::Message(m.clone())])
+            .await
+            .map_err(|e| match e {
+                crate::store::DbError::Unique(_) => Error::meteor(
+                    "error-duplicate-message-id",
+                    "A message with this _id already exists",
+                ),
+                e => e.into(),
+            })?;
         self.publish_message(room, &m);
         Ok(m)
     }

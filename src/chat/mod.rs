@@ -7,6 +7,7 @@ pub mod rooms;
 pub mod users;
 
 use crate::realtime::hub::Hub;
+use crate::store::batch::BatchWriter;
 use crate::store::Store;
 use permissions::PermissionCache;
 
@@ -22,18 +23,24 @@ pub struct Settings {
     pub allow_deleting: bool,
 }
 
-/// The chat service: storage, the permission table, and the realtime hub.
+/// The chat service: storage, the group-commit writer, the permission table, and the realtime hub.
 pub struct Chat {
     pub store: Store,
+    /// Group commit for messages and request recordings (see [`crate::store::batch`]).
+    pub writer: BatchWriter,
     pub perms: PermissionCache,
     pub hub: Hub,
     pub settings: Settings,
 }
 
 impl Chat {
-    pub fn new(store: Store, settings: Settings) -> Chat {
+    /// Must be called inside the Tokio runtime: it starts the batch writer task. `keep_requests` is how
+    /// many recorded requests each incoming hook keeps.
+    pub fn new(store: Store, settings: Settings, keep_requests: i64) -> Chat {
+        let writer = BatchWriter::spawn(store.clone(), keep_requests);
         Chat {
             store,
+            writer,
             perms: PermissionCache::default(),
             hub: Hub::new(),
             settings,
