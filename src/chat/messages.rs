@@ -406,7 +406,7 @@ impl Chat {
             );
         }
         self.writer
-            .write(vec![crate::store::batch::WriteOp::Message(m.clone())])
+            .write(vec![crate::store::batch::WriteOp::Message(Box::new(m.clone()))])
             .await
             .map_err(|e| match e {
                 crate::store::DbError::Unique(_) => Error::meteor(

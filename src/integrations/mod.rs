@@ -35,13 +35,16 @@ pub struct IntegrationSettings {
 /// matters only for changes made by another node sharing the database.
 const CACHE_TTL: Duration = Duration::from_secs(2);
 
+/// A cached hook target: when it was loaded, the integration, and its poster.
+type CachedHook = (Instant, Arc<Integration>, Arc<User>);
+
 /// The integrations service.
 pub struct Integrations {
     pub chat: Arc<Chat>,
     pub scripts: ScriptHost,
     pub settings: IntegrationSettings,
     /// Hot-path cache: integration id → (loaded at, integration, poster).
-    cache: Mutex<HashMap<String, (Instant, Arc<Integration>, Arc<User>)>>,
+    cache: Mutex<HashMap<String, CachedHook>>,
     limiter: ratelimit::RateLimiter,
 }
 

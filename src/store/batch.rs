@@ -12,7 +12,7 @@ use crate::model::{HookRequest, Message};
 /// One write the batcher can apply.
 #[derive(Clone, Debug)]
 pub enum WriteOp {
-    Message(Message),
+    Message(Box<Message>),
     HookRequest(Box<HookRequest>),
 }
 
