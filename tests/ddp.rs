@@ -993,7 +993,7 @@ async fn removed_member_stops_receiving_at_once() {
             .await["msg"],
         "ready"
     );
-    s.say(&alice, &format!("#kick-me"), "before").await;
+    s.say(&alice, "#kick-me", "before").await;
     assert!(changed_text(&c.recv().await, &group, "before"));
     s.post(
         &alice,

@@ -6,20 +6,27 @@ use serde_json::{json, Map, Value};
 
 use crate::error::Error;
 
-/// A `Meteor.Error` as DDP sends it. `code` is a string for Rocket.Chat errors (`error-invalid-room`) and a
-/// number for Meteor core ones (`404`, `400`, `403`, `500`); clients accept both, but the type matters to
-/// those that compare it.
+/// The `error` field: a string for Rocket.Chat errors (`error-invalid-room`), a number for Meteor core ones
+/// (`404`, `400`, `403`, `500`). Clients accept both, but the type matters to those that compare it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Code {
+    Text(String),
+    Number(u16),
+}
+
+/// A `Meteor.Error` as DDP sends it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DdpError {
-    pub code: Value,
+    pub code: Code,
     pub reason: Option<String>,
-    pub details: Option<Value>,
+    /// Boxed: errors travel in `Result`s everywhere and should stay small.
+    pub details: Option<Box<Value>>,
 }
 
 impl DdpError {
     pub fn new(code: &str, reason: impl Into<String>) -> DdpError {
         DdpError {
-            code: Value::String(code.to_string()),
+            code: Code::Text(code.to_string()),
             reason: Some(reason.into()),
             details: None,
         }
@@ -28,7 +35,7 @@ impl DdpError {
     /// A Meteor core error with a numeric code.
     pub fn numeric(code: u16, reason: impl Into<String>) -> DdpError {
         DdpError {
-            code: Value::from(code),
+            code: Code::Number(code),
             reason: Some(reason.into()),
             details: None,
         }
@@ -37,7 +44,7 @@ impl DdpError {
     /// A code without a reason (`[not-allowed]`), as Rocket.Chat's streamer sends for refused subscriptions.
     pub fn bare(code: &str) -> DdpError {
         DdpError {
-            code: Value::String(code.to_string()),
+            code: Code::Text(code.to_string()),
             reason: None,
             details: None,
         }
@@ -57,7 +64,7 @@ impl DdpError {
     }
 
     pub fn with_details(mut self, details: Value) -> DdpError {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -65,17 +72,22 @@ impl DdpError {
     pub fn to_json(&self) -> Value {
         let mut o = Map::new();
         o.insert("isClientSafe".into(), Value::Bool(true));
-        o.insert("error".into(), self.code.clone());
+        let code = match &self.code {
+            Code::Text(s) => {
+                o.insert("error".into(), json!(s));
+                s.clone()
+            }
+            Code::Number(n) => {
+                o.insert("error".into(), json!(n));
+                n.to_string()
+            }
+        };
         if let Some(r) = &self.reason {
             o.insert("reason".into(), json!(r));
         }
         if let Some(d) = &self.details {
-            o.insert("details".into(), d.clone());
+            o.insert("details".into(), (**d).clone());
         }
-        let code = match &self.code {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
         let message = match &self.reason {
             Some(r) => format!("{r} [{code}]"),
             None => format!("[{code}]"),
@@ -115,9 +127,9 @@ impl From<Error> for DdpError {
                 reason,
                 details,
             } => DdpError {
-                code: Value::String(code),
+                code: Code::Text(code),
                 reason,
-                details,
+                details: details.map(Box::new),
             },
             Error::Unauthenticated => DdpError::invalid_user(),
             Error::LoginFailed => DdpError::numeric(403, "Incorrect password"),

@@ -17,7 +17,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::ddp::Out;
 use super::ejson::{self, EJson};
-use super::errors::DdpError;
+use super::errors::{Code, DdpError};
 use super::hub::{Event, RoomBrief};
 use crate::chat::Chat;
 use crate::error::Error;
@@ -215,9 +215,9 @@ impl Session {
             }
             Err(e) => {
                 let mut e = e;
-                if e.details.is_none() && e.code.is_string() {
+                if e.details.is_none() && matches!(e.code, Code::Text(_)) {
                     // Rocket.Chat's methods name themselves in `details`.
-                    e.details = Some(json!({ "method": method }));
+                    e.details = Some(Box::new(json!({ "method": method })));
                 }
                 frame.insert("error".into(), e.to_json());
             }
