@@ -178,6 +178,7 @@ async fn connection(socket: WebSocket, state: AppState, framing: Framing) {
 
     let ping_after = Duration::from_secs(state.config.realtime.ping_after_secs);
     let close_after = Duration::from_secs(state.config.realtime.close_after_secs);
+    // `ping_after_secs = 0` turns the server heartbeat off (clients' own pings are still answered).
     let heartbeat = !ping_after.is_zero();
     let mut shutdown = state.shutdown.clone();
     let mut last_seen = Instant::now();
@@ -191,11 +192,14 @@ async fn connection(socket: WebSocket, state: AppState, framing: Framing) {
         }
         // Meteor's heartbeat: after `ping_after` of silence send a ping, after `close_after` more give up.
         // Before `connect` there is no one to ping, so the whole allowance must pass; `pre1` has no heartbeat.
+        // (Checked: absurdly large configured intervals mean "never" rather than an overflow panic.)
         let deadline = match (reader.version, pinged) {
             (Some(Version::Pre1), _) => None,
-            (_, Some(at)) => Some(at + close_after),
-            (Some(_), None) => Some(last_seen + ping_after),
-            (None, None) => Some(last_seen + ping_after + close_after),
+            (_, Some(at)) => at.checked_add(close_after),
+            (Some(_), None) => last_seen.checked_add(ping_after),
+            (None, None) => last_seen
+                .checked_add(ping_after)
+                .and_then(|t| t.checked_add(close_after)),
         }
         .filter(|_| heartbeat);
         tokio::select! {
