@@ -77,6 +77,11 @@ pub async fn run(
     };
     let app = http::app(state);
     tracing::info!(%addr, database = %redact_url(&url), "switchboard listening");
+    // Realtime frames are small and sent back to back (`result` then `updated`, bursts of events);
+    // without TCP_NODELAY, Nagle's algorithm meets the client's delayed ACK and adds ~40 ms to each.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -3,6 +3,7 @@
 
 pub mod messages;
 pub mod permissions;
+pub mod reactions;
 pub mod rooms;
 pub mod users;
 
