@@ -539,6 +539,9 @@ impl Chat {
     // ---- realtime notifications ---------------------------------------------------------------------------
 
     pub fn publish_message(&self, room: &Room, msg: &Message) {
+        if !self.hub.has_listeners() {
+            return;
+        }
         self.hub.publish(Event::Message {
             room: RoomBrief {
                 id: room.id.clone(),

@@ -503,8 +503,12 @@ impl Integrations {
                     record
                         .messages
                         .push(json!({ "channel": r.target, "messageId": m.id, "rid": m.rid }));
-                    responses
-                        .push(json!({ "channel": r.target, "message": m.render(DateStyle::Iso) }));
+                    // Rendering costs; only separateResponse shows the messages.
+                    if separate {
+                        responses.push(
+                            json!({ "channel": r.target, "message": m.render(DateStyle::Iso) }),
+                        );
+                    }
                 }
                 Err(e) => responses.push(json!({ "channel": r.target, "error": error_text(e) })),
             }

@@ -71,6 +71,11 @@ impl Hub {
         let _ = self.tx.send(Arc::new(event));
     }
 
+    /// Whether any connection listens; when none does, callers can skip rendering events.
+    pub fn has_listeners(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
     }

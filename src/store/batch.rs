@@ -45,7 +45,15 @@ impl BatchWriter {
                     }
                 }
                 let ops: Vec<WriteOp> = jobs.iter().flat_map(|j| j.ops.iter().cloned()).collect();
-                match store.apply_writes(&ops, keep_requests).await {
+                let started = std::time::Instant::now();
+                let result = store.apply_writes(&ops, keep_requests).await;
+                tracing::debug!(
+                    jobs = jobs.len(),
+                    ops = ops.len(),
+                    micros = started.elapsed().as_micros() as u64,
+                    "group commit"
+                );
+                match result {
                     Ok(()) => {
                         for j in jobs {
                             if let Some(done) = j.done {

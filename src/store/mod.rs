@@ -1153,25 +1153,32 @@ impl Store {
     /// counters, recorded hook requests, and the trimming of each touched integration's request history to
     /// its newest `keep_requests`.
     pub async fn apply_writes(&self, ops: &[batch::WriteOp], keep_requests: i64) -> DbResult<()> {
-        let mut tx = self.db.begin().await?;
-        let mut trimmed: Vec<&str> = Vec::new();
+        let mut msgs: Vec<&Message> = Vec::new();
+        let mut records: Vec<&HookRequest> = Vec::new();
         for op in ops {
             match op {
-                batch::WriteOp::Message(m) => {
-                    insert_msgs(&mut *tx, std::slice::from_ref(m)).await?
-                }
-                batch::WriteOp::HookRequest(r) => {
-                    tx.execute(
-                        "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES ($1, $2, $3, $4)",
-                        args![&r.id, &r.integration_id, r.created_at, to_json(r)],
-                    )
-                    .await?;
-                    if !trimmed.contains(&r.integration_id.as_str()) {
-                        trimmed.push(&r.integration_id);
-                    }
-                }
+                batch::WriteOp::Message(m) => msgs.push(m),
+                batch::WriteOp::HookRequest(r) => records.push(r),
             }
         }
+        let mut tx = self.db.begin().await?;
+        insert_msgs_ref(&mut *tx, &msgs).await?;
+        // Multi-row inserts: one statement per chunk instead of one per request keeps the writer's
+        // per-request cost small.
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let mut a = Vec::with_capacity(chunk.len() * 4);
+            for r in chunk {
+                a.extend(args![&r.id, &r.integration_id, r.created_at, to_json(r)]);
+            }
+            let sql = format!(
+                "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES {}",
+                placeholders(chunk.len(), 4)
+            );
+            tx.execute(&sql, a).await?;
+        }
+        let mut trimmed: Vec<&str> = records.iter().map(|r| r.integration_id.as_str()).collect();
+        trimmed.sort_unstable();
+        trimmed.dedup();
         let seq = self.seq_column();
         for id in trimmed {
             tx.execute(
@@ -1185,6 +1192,29 @@ impl Store {
         }
         tx.commit().await
     }
+}
+
+/// Rows per multi-row INSERT (well under SQLite's parameter limit).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `cols` parameters.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// Sort orders for room lists.
@@ -1226,16 +1256,55 @@ async fn insert_subs(tx: &mut dyn Tx, subs: &[Subscription]) -> DbResult<()> {
 }
 
 async fn insert_msgs(tx: &mut dyn Tx, msgs: &[Message]) -> DbResult<()> {
-    for m in msgs {
-        let doc = to_json(m);
+    let refs: Vec<&Message> = msgs.iter().collect();
+    insert_msgs_ref(tx, &refs).await
+}
+
+/// Inserts messages (multi-row) and bumps each room's counters once.
+async fn insert_msgs_ref(tx: &mut dyn Tx, msgs: &[&Message]) -> DbResult<()> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    let docs: Vec<String> = msgs.iter().map(|m| to_json(m)).collect();
+    for (chunk, chunk_docs) in msgs
+        .chunks(ROWS_PER_STATEMENT)
+        .zip(docs.chunks(ROWS_PER_STATEMENT))
+    {
+        let mut a = Vec::with_capacity(chunk.len() * 7);
+        for (m, doc) in chunk.iter().zip(chunk_docs) {
+            a.extend(args![
+                &m.id,
+                &m.rid,
+                m.ts,
+                m.tmid.clone(),
+                m.t.clone(),
+                m.updated_at,
+                doc.as_str()
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO messages (id, rid, ts, tmid, t, updated_at, doc) VALUES {}",
+            placeholders(chunk.len(), 7)
+        );
+        tx.execute(&sql, a).await?;
+    }
+    // One counter update per room: the count, and the newest message as `lastMessage`.
+    let mut rooms: Vec<(&str, i64, usize)> = Vec::new();
+    for (i, m) in msgs.iter().enumerate() {
+        match rooms.iter_mut().find(|(rid, _, _)| *rid == m.rid) {
+            Some(entry) => {
+                entry.1 += 1;
+                if m.ts >= msgs[entry.2].ts {
+                    entry.2 = i;
+                }
+            }
+            None => rooms.push((&m.rid, 1, i)),
+        }
+    }
+    for (rid, n, last) in rooms {
         tx.execute(
-            "INSERT INTO messages (id, rid, ts, tmid, t, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            args![&m.id, &m.rid, m.ts, m.tmid.clone(), m.t.clone(), m.updated_at, doc.clone()],
-        )
-        .await?;
-        tx.execute(
-            "UPDATE rooms SET msgs = msgs + 1, lm = $2, last_message = $3, updated_at = $2 WHERE id = $1",
-            args![&m.rid, m.ts, doc],
+            "UPDATE rooms SET msgs = msgs + $2, lm = $3, last_message = $4, updated_at = $3 WHERE id = $1",
+            args![rid, n, msgs[last].ts, docs[last].as_str()],
         )
         .await?;
     }
