@@ -5,6 +5,7 @@ pub mod messages;
 pub mod permissions;
 pub mod rooms;
 pub mod users;
+pub mod views;
 
 use crate::realtime::hub::Hub;
 use crate::store::Store;

@@ -47,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(rooms::router())
         .merge(chat::router())
         .merge(crate::realtime::router())
+        .merge(crate::ui::router())
         .fallback(|| async { Error::NotFound })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
