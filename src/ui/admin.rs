@@ -52,7 +52,10 @@ fn room_row(r: &Room) -> Value {
     let label = if r.t == "d" {
         r.usernames.join(" & ")
     } else {
-        r.fname.clone().or_else(|| r.name.clone()).unwrap_or_default()
+        r.fname
+            .clone()
+            .or_else(|| r.name.clone())
+            .unwrap_or_default()
     };
     json!({
         "id": r.id, "label": label, "kind": kind, "t": r.t, "users": r.users_count, "msgs": r.msgs,
@@ -307,7 +310,12 @@ async fn update_user(
             data.insert("roles".into(), json!(roles));
             "Roles saved."
         }
-        _ => return Err(UiError::Page(StatusCode::BAD_REQUEST, "Unknown action".into())),
+        _ => {
+            return Err(UiError::Page(
+                StatusCode::BAD_REQUEST,
+                "Unknown action".into(),
+            ))
+        }
     };
     match state.chat.update_user(&s.user, &id, &data).await {
         Ok(_) => {

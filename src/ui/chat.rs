@@ -100,9 +100,9 @@ async fn room(State(state): State<AppState>, s: Session, Path(rid): Path<String>
     let html: String = messages.iter().map(render::message).collect();
     let title = label(&room, sub.as_ref());
     let base = Base::new(&state, &s.ui, &s, &title, "chat");
-    let page = s.ui.render(
-        "chat.html",
-        json!({
+    // The message list is pre-rendered, escaped HTML: it joins the context as a safe value (a JSON
+    // round trip would turn it back into text to escape).
+    let ctx = json!({
             "base": base,
             "can_admin": base.can_admin(),
             "secret": s.secret,
@@ -115,9 +115,11 @@ async fn room(State(state): State<AppState>, s: Session, Path(rid): Path<String>
             "groups": side("p"),
             "dms": side("d"),
             "others": others,
-            "messages": safe_html(html),
             "last_ts": messages.last().map(|m| m.ts).unwrap_or(0),
-        }),
+    });
+    let page = s.ui.render(
+        "chat.html",
+        minijinja::context! { messages => safe_html(html), ..minijinja::Value::from_serialize(&ctx) },
     )?;
     Ok(page.into_response())
 }

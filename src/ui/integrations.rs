@@ -70,7 +70,13 @@ fn page(state: &AppState, s: &Session, template: &str, title: &str, extra: Value
 
 /// GET /admin/integrations
 async fn list(State(state): State<AppState>, s: Session) -> UiResult {
-    page(&state, &s, "integrations.html", "Integrations", json!({ "view": "list" }))
+    page(
+        &state,
+        &s,
+        "integrations.html",
+        "Integrations",
+        json!({ "view": "list" }),
+    )
 }
 
 /// GET /admin/integrations/new/{kind} — `incoming` or `outgoing`.
@@ -281,7 +287,10 @@ async fn test(
                 .into_response());
             }
             Ok(Some(r)) => {
-                if let Some(e) = r.get("error").filter(|e| !e.is_null() && **e != json!(false) && **e != json!("")) {
+                if let Some(e) = r
+                    .get("error")
+                    .filter(|e| !e.is_null() && **e != json!(false) && **e != json!(""))
+                {
                     return Ok(Json(json!({
                         "ok": false, "stage": "result", "logs": logs, "steps": steps,
                         "error": format!("The script returned an error: {}", e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string())),

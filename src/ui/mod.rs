@@ -38,20 +38,50 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("chat.html", include_str!("../../templates/chat.html")),
     ("error.html", include_str!("../../templates/error.html")),
-    ("admin_users.html", include_str!("../../templates/admin_users.html")),
-    ("admin_user.html", include_str!("../../templates/admin_user.html")),
-    ("admin_rooms.html", include_str!("../../templates/admin_rooms.html")),
-    ("admin_room.html", include_str!("../../templates/admin_room.html")),
-    ("integrations.html", include_str!("../../templates/integrations.html")),
-    ("integration_form.html", include_str!("../../templates/integration_form.html")),
+    (
+        "admin_users.html",
+        include_str!("../../templates/admin_users.html"),
+    ),
+    (
+        "admin_user.html",
+        include_str!("../../templates/admin_user.html"),
+    ),
+    (
+        "admin_rooms.html",
+        include_str!("../../templates/admin_rooms.html"),
+    ),
+    (
+        "admin_room.html",
+        include_str!("../../templates/admin_room.html"),
+    ),
+    (
+        "integrations.html",
+        include_str!("../../templates/integrations.html"),
+    ),
+    (
+        "integration_form.html",
+        include_str!("../../templates/integration_form.html"),
+    ),
     ("macros.html", include_str!("../../templates/macros.html")),
 ];
 
 /// Static assets: (name, content type, bytes).
 const STATIC: &[(&str, &str, &str)] = &[
-    ("app.css", "text/css; charset=utf-8", include_str!("static/app.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_str!("static/app.js")),
-    ("chat.js", "text/javascript; charset=utf-8", include_str!("static/chat.js")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/app.js"),
+    ),
+    (
+        "chat.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/chat.js"),
+    ),
     (
         "integrations.js",
         "text/javascript; charset=utf-8",

@@ -259,7 +259,7 @@ fn inline(s: &str, out: &mut String, depth: usize) {
                     }
                 }
             }
-            '*' | '_' | '~' if prev.is_none_or(|p| !is_word(p)) => {
+            '*' | '_' | '~' if prev.is_none_or(|p| !is_word(p) && p != c) => {
                 if let Some(len) = closing(&rest[1..], c) {
                     let tag = match c {
                         '*' => "strong",
@@ -297,30 +297,28 @@ fn inline(s: &str, out: &mut String, depth: usize) {
     }
 }
 
-/// The length of the emphasised text after an opening `delim`: non-empty, not starting or ending with a
-/// space, and the closing delimiter not followed by a word character (so `snake_case_names` stay intact).
+/// The length of the emphasised text after an opening `delim`: non-empty, without the delimiter inside,
+/// not starting or ending with a space, and the closing delimiter not followed by a word character or
+/// another delimiter (so `snake_case_names` and `__dunder__` stay as they are).
 fn closing(s: &str, delim: char) -> Option<usize> {
     if s.starts_with(char::is_whitespace) || s.starts_with(delim) {
         return None;
     }
-    let mut search = 0;
-    while let Some(pos) = s[search..].find(delim) {
-        let at = search + pos;
-        let before = s[..at].chars().next_back();
-        let after = s[at + delim.len_utf8()..].chars().next();
-        if at > 0 && before.is_some_and(|b| !b.is_whitespace()) && after.is_none_or(|a| !is_word(a))
-        {
-            return Some(at);
-        }
-        search = at + delim.len_utf8();
-    }
-    None
+    let at = s.find(delim)?;
+    let before = s[..at].chars().next_back();
+    let after = s[at + delim.len_utf8()..].chars().next();
+    (at > 0
+        && before.is_some_and(|b| !b.is_whitespace())
+        && after.is_none_or(|a| !is_word(a) && a != delim))
+    .then_some(at)
 }
 
 // ---- messages ---------------------------------------------------------------------------------------------
 
 fn text<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
-    o.get(k).and_then(Value::as_str).filter(|s| !s.trim().is_empty())
+    o.get(k)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
 }
 
 /// A field value that may be a string, number or boolean (as Rocket.Chat accepts).
@@ -342,7 +340,9 @@ fn initials(name: &str) -> String {
 
 /// A stable hue per username, for the letter avatars (a class, so no inline style is needed).
 fn hue_class(name: &str) -> String {
-    let h = name.bytes().fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b.into()));
+    let h = name
+        .bytes()
+        .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b.into()));
     format!("hue{}", h % 8)
 }
 
@@ -540,7 +540,8 @@ fn attachment(a: &Map<String, Value>, out: &mut String, depth: usize) {
     if let Some(Value::Array(actions)) = a.get("actions") {
         out.push_str("<div class=\"att-actions\">");
         for act in actions.iter().filter_map(Value::as_object) {
-            if let (Some(label), Some(u)) = (text(act, "text"), text(act, "url").and_then(safe_link))
+            if let (Some(label), Some(u)) =
+                (text(act, "text"), text(act, "url").and_then(safe_link))
             {
                 out.push_str(&format!(
                     "<a class=\"button small\" href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">{}</a>",
@@ -612,12 +613,23 @@ mod tests {
 
     #[test]
     fn markdown_basics() {
-        assert_eq!(markdown("*b* _i_ ~s~ `c`"), "<strong>b</strong> <em>i</em> <del>s</del> <code>c</code>");
+        assert_eq!(
+            markdown("*b* _i_ ~s~ `c`"),
+            "<strong>b</strong> <em>i</em> <del>s</del> <code>c</code>"
+        );
         assert_eq!(markdown("snake_case_name"), "snake_case_name");
+        assert_eq!(markdown("a.__dunder__ b"), "a.__dunder__ b");
+        assert_eq!(markdown("*a* and *b*"), "<strong>a</strong> and <strong>b</strong>");
         assert_eq!(markdown("a\nb"), "a<br>b");
         assert_eq!(markdown("> q\nx"), "<blockquote>q</blockquote>x");
-        assert_eq!(markdown("```\nlet <a>\n```"), "<pre><code>let &lt;a&gt;</code></pre>");
-        assert_eq!(markdown(":tada: done"), "<span class=\"emoji\" title=\":tada:\">🎉</span> done");
+        assert_eq!(
+            markdown("```\nlet <a>\n```"),
+            "<pre><code>let &lt;a&gt;</code></pre>"
+        );
+        assert_eq!(
+            markdown(":tada: done"),
+            "<span class=\"emoji\" title=\":tada:\">🎉</span> done"
+        );
         assert!(markdown("see https://x.org/a.").contains("href=\"https://x.org/a\""));
         assert!(markdown("<https://x.org|X site>").contains(">X site</a>"));
         assert!(markdown("[docs](https://d.org)").contains("href=\"https://d.org\""));
@@ -645,7 +657,16 @@ mod tests {
             "hi",
         );
         let html = message(&m);
-        for bad in ["<script", "<svg", "<b>", "<i>", "<u>", "javascript:", "data:text", "url(x)"] {
+        for bad in [
+            "<script",
+            "<svg",
+            "<b>",
+            "<i>",
+            "<u>",
+            "javascript:",
+            "data:text",
+            "url(x)",
+        ] {
             assert!(!html.contains(bad), "{bad} in {html}");
         }
         assert!(html.contains("&lt;b&gt;bad&lt;/b&gt;"));
@@ -671,7 +692,9 @@ mod tests {
         assert!(html.contains("data-color=\"#FF0000\""));
         assert!(html.contains("<div class=\"field short\"><div class=\"field-title\">Branch</div><div class=\"field-value\">main</div></div>"));
         assert!(html.contains(">12<"));
-        assert!(html.contains("<details class=\"att-details\"><summary class=\"att-title\">Hidden</summary>"));
+        assert!(html.contains(
+            "<details class=\"att-details\"><summary class=\"att-title\">Hidden</summary>"
+        ));
         assert!(html.contains("<details class=\"att-details\" open>"));
         assert!(html.contains("class=\"att-image\" src=\"https://ci.example.org/graph.png\""));
         assert!(html.contains("<strong>failed</strong>"));

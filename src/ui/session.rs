@@ -92,11 +92,8 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 impl Session {
     /// Refuses a form post without this session's CSRF token or from another origin.
     pub fn check_csrf(&self, headers: &HeaderMap, form_token: Option<&str>) -> Result<(), UiError> {
-        let token = form_token.or_else(|| {
-            headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-        });
+        let token =
+            form_token.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
         if same_origin(headers) && token.is_some_and(|t| secure_eq(t, &self.csrf)) {
             Ok(())
         } else {
@@ -159,17 +156,28 @@ mod tests {
             HeaderValue::from_static("a=b; sb_session=U1:tok-en_x; c=d"),
         );
         assert_eq!(read_cookie(&h), Some(("U1".into(), "tok-en_x".into())));
-        assert!(set_cookie("U1", "t", true, 10).contains("HttpOnly; SameSite=Lax; Max-Age=10; Secure"));
+        assert!(
+            set_cookie("U1", "t", true, 10).contains("HttpOnly; SameSite=Lax; Max-Age=10; Secure")
+        );
     }
 
     #[test]
     fn origin_check() {
         let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("chat.example.org:3000"));
+        h.insert(
+            header::HOST,
+            HeaderValue::from_static("chat.example.org:3000"),
+        );
         assert!(same_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://chat.example.org:3000"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://chat.example.org:3000"),
+        );
         assert!(same_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(!same_origin(&h));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(!same_origin(&h));
