@@ -466,13 +466,19 @@ fn attachment(a: &Map<String, Value>, out: &mut String, depth: usize) {
             None => escape(t),
         }
     });
-    // Collapsed attachments show only their title (or a generic label) until opened, as Rocket.Chat does.
-    let summary = title_html.clone().unwrap_or_else(|| "Attachment".into());
-    out.push_str(&format!(
-        "<details class=\"att-details\"{}><summary class=\"att-title\">{}</summary>",
-        if collapsed { "" } else { " open" },
-        summary
-    ));
+    // A titled or collapsed attachment can be folded: collapsed ones show only their title (or a generic
+    // label) until opened, as Rocket.Chat does. Untitled, uncollapsed ones are a plain block.
+    let foldable = collapsed || title_html.is_some();
+    if foldable {
+        let summary = title_html.unwrap_or_else(|| "Attachment".into());
+        out.push_str(&format!(
+            "<details class=\"att-details\"{}><summary class=\"att-title\">{}</summary>",
+            if collapsed { "" } else { " open" },
+            summary
+        ));
+    } else {
+        out.push_str("<div class=\"att-details\">");
+    }
     out.push_str("<div class=\"att-main\"><div class=\"att-content\">");
     if let Some(name) = text(a, "author_name") {
         out.push_str("<div class=\"att-author\">");
@@ -583,7 +589,11 @@ fn attachment(a: &Map<String, Value>, out: &mut String, depth: usize) {
         }
         out.push_str("</div>");
     }
-    out.push_str("</details></div>");
+    out.push_str(if foldable {
+        "</details></div>"
+    } else {
+        "</div></div>"
+    });
 }
 
 #[cfg(test)]
@@ -619,7 +629,10 @@ mod tests {
         );
         assert_eq!(markdown("snake_case_name"), "snake_case_name");
         assert_eq!(markdown("a.__dunder__ b"), "a.__dunder__ b");
-        assert_eq!(markdown("*a* and *b*"), "<strong>a</strong> and <strong>b</strong>");
+        assert_eq!(
+            markdown("*a* and *b*"),
+            "<strong>a</strong> and <strong>b</strong>"
+        );
         assert_eq!(markdown("a\nb"), "a<br>b");
         assert_eq!(markdown("> q\nx"), "<blockquote>q</blockquote>x");
         assert_eq!(

@@ -250,6 +250,11 @@
     $("f-scriptEnabled").addEventListener("change", (e) => {
       if (e.target.checked && !ta.value.trim() && kind === "incoming") { ta.value = EXAMPLE_SCRIPT; renderGutter(); }
     });
+    // An error goes away as soon as its field is edited.
+    form.addEventListener("input", (e) => {
+      const row = e.target.closest && e.target.closest("[data-field]");
+      if (row && row.dataset.field !== "script") fieldError(row.dataset.field, "");
+    });
     renderGutter();
     if (id) loadIntegration(form, id);
     if (new URLSearchParams(location.search).get("saved")) {
