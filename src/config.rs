@@ -27,6 +27,36 @@ pub struct Config {
     pub login_expiration_days: i64,
     pub log: String,
     pub realtime: RealtimeConfig,
+    pub scripts: ScriptsConfig,
+    pub egress: EgressConfig,
+    pub hooks: HooksConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptsConfig {
+    pub timeout_ms: u64,
+    pub memory_limit_mb: usize,
+    pub threads: usize,
+    pub max_threads: usize,
+    pub disabled: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgressConfig {
+    pub allow_private_networks: bool,
+    pub allowed_cidrs: Vec<String>,
+    pub timeout_ms: u64,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    pub history_size: i64,
+    pub rate_limit_per_minute: u64,
+    pub rate_limit_burst: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -37,7 +67,10 @@ pub struct RealtimeConfig {
 }
 
 /// Environment variables named in the docs that do not follow the generic `SWITCHBOARD_<KEY>` rule.
-const ENV_ALIASES: &[(&str, &str)] = &[];
+const ENV_ALIASES: &[(&str, &str)] = &[(
+    "SWITCHBOARD_ALLOW_PRIVATE_NETWORKS",
+    "egress.allow_private_networks",
+)];
 
 impl Config {
     /// Builds the configuration from every layer. `overrides` are the command-line flags, as dotted keys.
@@ -91,6 +124,16 @@ impl Config {
         if self.body_limit < 1024 {
             bail!("body_limit must be at least 1024 bytes");
         }
+        if self.scripts.timeout_ms == 0
+            || self.scripts.memory_limit_mb == 0
+            || self.scripts.threads == 0
+        {
+            bail!(
+                "scripts.timeout_ms, scripts.memory_limit_mb and scripts.threads must be positive"
+            );
+        }
+        crate::egress::EgressPolicy::parse_cidr_list(&self.egress.allowed_cidrs.join(","))
+            .map_err(|e| anyhow::anyhow!("egress.allowed_cidrs: {e}"))?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod egress;
 pub mod error;
 pub mod http;
+pub mod integrations;
 pub mod model;
 pub mod realtime;
 pub mod script;
@@ -51,7 +52,7 @@ pub async fn run(
         allow_editing: true,
         allow_deleting: true,
     };
-    let chat = Arc::new(Chat::new(store, settings));
+    let chat = Arc::new(Chat::new(store, settings, config.hooks.history_size.max(0)));
     if let Some(password) = chat
         .seed(
             &config.admin_username,
@@ -67,14 +68,21 @@ pub async fn run(
             "created the administrator with a generated password; it is shown only this once"
         );
     }
+    let integrations = Arc::new(start_integrations(&config, chat.clone())?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state = AppState {
         chat: chat.clone(),
         config: Arc::new(config),
+        integrations,
         shutdown: stop_rx,
     };
     let app = http::app(state);
     tracing::info!(%addr, database = %redact_url(&url), "switchboard listening");
+    // Realtime frames are small and sent back to back (`result` then `updated`, bursts of events);
+    // without TCP_NODELAY, Nagle's algorithm meets the client's delayed ACK and adds ~40 ms to each.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -83,9 +91,50 @@ pub async fn run(
             let _ = stop_tx.send(true);
         })
         .await?;
+    // Everything queued for the group commit before this point is written before the database closes.
+    let _ = chat.writer.write(Vec::new()).await;
     chat.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The script host (with its guarded HTTP client) and the integrations service.
+fn start_integrations(
+    config: &Config,
+    chat: Arc<Chat>,
+) -> anyhow::Result<integrations::Integrations> {
+    let cidrs = egress::EgressPolicy::parse_cidr_list(&config.egress.allowed_cidrs.join(","))
+        .map_err(|e| anyhow::anyhow!("egress.allowed_cidrs: {e}"))?;
+    let policy = egress::EgressPolicy::from_parts(config.egress.allow_private_networks, cidrs);
+    let defaults = egress::EgressDefaults {
+        timeout: std::time::Duration::from_millis(config.egress.timeout_ms),
+        max_body: config.egress.max_body_bytes,
+        ..Default::default()
+    };
+    let client = Arc::new(
+        egress::GuardedClient::new(policy, defaults)
+            .map_err(|e| anyhow::anyhow!("egress client: {e}"))?,
+    );
+    let scripts = script::ScriptHost::new(
+        script::ScriptConfig {
+            timeout: std::time::Duration::from_millis(config.scripts.timeout_ms),
+            memory_limit: config.scripts.memory_limit_mb * 1024 * 1024,
+            threads: config.scripts.threads,
+            max_threads: config.scripts.max_threads.max(config.scripts.threads),
+            ..Default::default()
+        },
+        client,
+    );
+    let settings = integrations::IntegrationSettings {
+        site_url: chat.settings.site_url.clone(),
+        scripts_disabled: config.scripts.disabled,
+        history_size: config.hooks.history_size.max(0),
+        rate_limit: (config.hooks.rate_limit_per_minute > 0).then_some((
+            config.hooks.rate_limit_per_minute,
+            config.hooks.rate_limit_burst,
+        )),
+    };
+    Ok(integrations::Integrations::new(chat, scripts, settings))
 }
 
 /// A database URL fit for logs: the password, if any, replaced.

@@ -309,3 +309,134 @@ pub struct LoginToken {
     pub last_part: Option<String>,
     pub bypass_2fa: bool,
 }
+
+/// Who created or last changed a document (`_createdBy`, `_updatedBy`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Actor {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub username: String,
+}
+
+/// An integration (`webhook-incoming` or `webhook-outgoing`), in Rocket.Chat's shape. Outgoing-only
+/// fields (event, urls, triggerWords, retry settings, …) and `overrideDestinationChannelEnabled` live in
+/// `extra`, typed access goes through the accessors.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Integration {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub enabled: bool,
+    pub username: String,
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    pub channel: Vec<String>,
+    #[serde(default)]
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    #[serde(rename = "scriptEnabled")]
+    pub script_enabled: bool,
+    #[serde(default)]
+    pub script: String,
+    #[serde(
+        rename = "scriptCompiled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub script_compiled: Option<String>,
+    #[serde(
+        rename = "scriptError",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub script_error: Option<crate::script::ScriptError>,
+    #[serde(rename = "scriptEngine")]
+    pub script_engine: String,
+    #[serde(rename = "_createdAt")]
+    pub created_at: i64,
+    #[serde(rename = "_createdBy", default)]
+    pub created_by: Option<Actor>,
+    #[serde(rename = "_updatedAt")]
+    pub updated_at: i64,
+    #[serde(
+        rename = "_updatedBy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub updated_by: Option<Actor>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Integration {
+    pub fn is_incoming(&self) -> bool {
+        self.kind == "webhook-incoming"
+    }
+
+    pub fn render(&self, style: DateStyle) -> Value {
+        render(self, &["_createdAt", "_updatedAt"], style)
+    }
+
+    pub fn override_destination(&self) -> bool {
+        self.extra
+            .get("overrideDestinationChannelEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+}
+
+/// One recorded call of an incoming hook (what arrived, what the script said, what was posted).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HookRequest {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "integrationId")]
+    pub integration_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(rename = "_createdAt")]
+    pub created_at: i64,
+    pub method: String,
+    /// The path with the token replaced by `***`, plus the query string.
+    pub url: String,
+    /// Request headers, with secrets redacted.
+    pub headers: Map<String, Value>,
+    /// The raw body as text (cut at the recording limit).
+    pub body: String,
+    #[serde(rename = "bodyTruncated")]
+    pub body_truncated: bool,
+    /// What the body was parsed into.
+    pub content: Value,
+    #[serde(rename = "scriptRan")]
+    pub script_ran: bool,
+    pub logs: Vec<crate::script::LogLine>,
+    #[serde(
+        rename = "scriptResult",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub script_result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The messages posted, as `{channel, messageId, rid}`.
+    pub messages: Vec<Value>,
+    pub status: u16,
+    pub response: Value,
+    #[serde(rename = "scriptMs")]
+    pub script_ms: f64,
+    #[serde(rename = "totalMs")]
+    pub total_ms: f64,
+}
+
+impl HookRequest {
+    pub fn render(&self, style: DateStyle) -> Value {
+        render(self, &["_createdAt"], style)
+    }
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::rooms::RoomKind;
 use super::Chat;
 use crate::error::{Error, Result};
-use crate::model::{Message, Room, User, UserRef};
+use crate::model::{Message, Room, Subscription, User, UserRef};
 use crate::store::{MessageFilter, Page};
 use crate::util::{new_id, now_ms};
 
@@ -306,16 +306,21 @@ impl Chat {
     }
 
     /// The checks before anything is posted into `room` by `user` (plain errors, no `errorType`, as in
-    /// Rocket.Chat). Joins a public channel the poster is not in when `auto_join`.
-    pub async fn check_can_post(&self, user: &User, room: &Room, msg_len: usize) -> Result<()> {
-        let sub = self.store.subscription(&room.id, &user.id).await?;
+    /// Rocket.Chat), given the poster's membership.
+    fn check_rules(
+        &self,
+        user: &User,
+        room: &Room,
+        sub: Option<&Subscription>,
+        msg_len: usize,
+    ) -> Result<()> {
         if sub.is_none() && room.t != "c" {
             return Err(Error::failure("error-not-allowed"));
         }
         if room.archived {
             return Err(Error::failure("error-room-archived"));
         }
-        if room.ro && !self.perms.has_in_room(user, "post-readonly", sub.as_ref()) {
+        if room.ro && !self.perms.has_in_room(user, "post-readonly", sub) {
             return Err(Error::failure(
                 "You can't send messages because the room is readonly.",
             ));
@@ -326,6 +331,28 @@ impl Chat {
         Ok(())
     }
 
+    /// The send checks, reading the poster's membership.
+    pub async fn check_can_post(&self, user: &User, room: &Room, msg_len: usize) -> Result<()> {
+        let sub = self.store.subscription(&room.id, &user.id).await?;
+        self.check_rules(user, room, sub.as_ref(), msg_len)
+    }
+
+    /// Where `target` leads for `user`, from the cache when possible.
+    pub async fn destination(&self, user: &User, target: &str) -> Result<Destination> {
+        if let Some(d) = self.targets.get(&user.id, target) {
+            return Ok(d);
+        }
+        let gen = self.targets.generation();
+        let room = self.resolve_target(user, target).await?;
+        let sub = self.store.subscription(&room.id, &user.id).await?;
+        let d = Destination {
+            room: std::sync::Arc::new(room),
+            sub,
+        };
+        self.targets.put(gen, &user.id, target, d.clone());
+        Ok(d)
+    }
+
     /// Posts prepared content into a room after the send checks; public channels are joined first.
     pub async fn post_content(
         &self,
@@ -333,8 +360,23 @@ impl Chat {
         room: &Room,
         content: &MessageContent,
     ) -> Result<Message> {
-        self.check_can_post(user, room, content.msg.chars().count())
-            .await?;
+        let sub = self.store.subscription(&room.id, &user.id).await?;
+        let d = Destination {
+            room: std::sync::Arc::new(room.clone()),
+            sub,
+        };
+        self.check_rules(user, &d.room, d.sub.as_ref(), content.msg.chars().count())?;
+        self.post_checked(user, &d, content).await
+    }
+
+    /// Posts content whose destination passed [`Self::check_rules`].
+    async fn post_checked(
+        &self,
+        user: &User,
+        d: &Destination,
+        content: &MessageContent,
+    ) -> Result<Message> {
+        let room = d.room.as_ref();
         for a in content
             .extra
             .get("attachments")
@@ -349,7 +391,7 @@ impl Chat {
                 return Err(Error::failure("error-message-size-exceeded"));
             }
         }
-        if room.t == "c" && self.store.subscription(&room.id, &user.id).await?.is_none() {
+        if room.t == "c" && d.sub.is_none() {
             self.add_member(user, room, None, vec![]).await?;
         }
         let now = now_ms();
@@ -405,7 +447,18 @@ impl Chat {
                 Value::Array(self.mentions(&m.msg).await?),
             );
         }
-        self.store.insert_messages(std::slice::from_ref(&m)).await?;
+        self.writer
+            .write(vec![crate::store::batch::WriteOp::Message(Box::new(
+                m.clone(),
+            ))])
+            .await
+            .map_err(|e| match e {
+                crate::store::DbError::Unique(_) => Error::meteor(
+                    "error-duplicate-message-id",
+                    "A message with this _id already exists",
+                ),
+                e => e.into(),
+            })?;
         self.publish_message(room, &m);
         Ok(m)
     }
@@ -696,6 +749,13 @@ impl Chat {
     }
 }
 
+/// A resolved destination: the room and the poster's membership in it.
+#[derive(Clone, Debug)]
+pub struct Destination {
+    pub room: std::sync::Arc<Room>,
+    pub sub: Option<Subscription>,
+}
+
 /// The outcome of posting to one target.
 #[derive(Debug)]
 pub struct TargetResult {
@@ -723,25 +783,25 @@ impl Chat {
             }
         }
         let content = build_content(body, defaults)?;
+        let len = content.msg.chars().count();
         let mut resolved = Vec::new();
         for t in &unique {
-            let room = match self.resolve_target(user, t).await {
-                Ok(room) => self
-                    .check_can_post(user, &room, content.msg.chars().count())
-                    .await
-                    .map(|_| room),
+            let dest = match self.destination(user, t).await {
+                Ok(d) => self
+                    .check_rules(user, &d.room, d.sub.as_ref(), len)
+                    .map(|_| d),
                 Err(e) => Err(e),
             };
-            match room {
-                Ok(room) => resolved.push((t.clone(), Ok(room))),
+            match dest {
+                Ok(d) => resolved.push((t.clone(), Ok(d))),
                 Err(e) if separate => resolved.push((t.clone(), Err(e))),
                 Err(e) => return Err(e),
             }
         }
         let mut out = Vec::new();
-        for (target, room) in resolved {
-            let result = match room {
-                Ok(room) => self.post_content(user, &room, &content).await,
+        for (target, dest) in resolved {
+            let result = match dest {
+                Ok(d) => self.post_checked(user, &d, &content).await,
                 Err(e) => Err(e),
             };
             if !separate {

@@ -3,11 +3,13 @@
 
 pub mod messages;
 pub mod permissions;
+pub mod reactions;
 pub mod rooms;
 pub mod users;
 pub mod views;
 
 use crate::realtime::hub::Hub;
+use crate::store::batch::BatchWriter;
 use crate::store::Store;
 use permissions::PermissionCache;
 
@@ -23,21 +25,79 @@ pub struct Settings {
     pub allow_deleting: bool,
 }
 
-/// The chat service: storage, the permission table, and the realtime hub.
+/// The chat service: storage, the group-commit writer, the permission table, and the realtime hub.
 pub struct Chat {
     pub store: Store,
+    /// Resolved message destinations for the webhook hot path (see [`TargetCache`]).
+    pub targets: TargetCache,
+    /// Group commit for messages and request recordings (see [`crate::store::batch`]).
+    pub writer: BatchWriter,
     pub perms: PermissionCache,
     pub hub: Hub,
     pub settings: Settings,
 }
 
 impl Chat {
-    pub fn new(store: Store, settings: Settings) -> Chat {
+    /// Must be called inside the Tokio runtime: it starts the batch writer task. `keep_requests` is how
+    /// many recorded requests each incoming hook keeps.
+    pub fn new(store: Store, settings: Settings, keep_requests: i64) -> Chat {
+        let writer = BatchWriter::spawn(store.clone(), keep_requests);
         Chat {
             store,
+            targets: TargetCache::default(),
+            writer,
             perms: PermissionCache::default(),
             hub: Hub::new(),
             settings,
         }
+    }
+}
+
+/// Caches where a (poster, target) pair posts to — the room and the poster's membership — so a busy webhook
+/// resolves its destination once instead of on every call. Any local change to rooms, memberships, users or
+/// permissions empties it at once (a generation counter); entries also expire after [`TARGET_TTL`], which
+/// bounds staleness when another node made the change.
+#[derive(Default)]
+pub struct TargetCache {
+    generation: std::sync::atomic::AtomicU64,
+    map: std::sync::Mutex<std::collections::HashMap<(String, String), CachedTarget>>,
+}
+
+/// How long a resolved destination may be reused.
+pub const TARGET_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+type CachedTarget = (u64, std::time::Instant, messages::Destination);
+
+impl TargetCache {
+    pub fn get(&self, uid: &str, target: &str) -> Option<messages::Destination> {
+        let gen = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let map = self.map.lock().expect("target cache poisoned");
+        match map.get(&(uid.to_string(), target.to_string())) {
+            Some((g, at, d)) if *g == gen && at.elapsed() < TARGET_TTL => Some(d.clone()),
+            _ => None,
+        }
+    }
+
+    /// Stores a destination resolved under generation `gen` (read before resolving, so a change made
+    /// meanwhile is not hidden).
+    pub fn put(&self, gen: u64, uid: &str, target: &str, d: messages::Destination) {
+        let mut map = self.map.lock().expect("target cache poisoned");
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(
+            (uid.to_string(), target.to_string()),
+            (gen, std::time::Instant::now(), d),
+        );
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Forgets everything: called on every change to rooms, memberships, users or permissions.
+    pub fn invalidate(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }

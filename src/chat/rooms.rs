@@ -280,6 +280,7 @@ impl Chat {
         self.store
             .remove_member(&room.id, &user.id, Some(&msg), now_ms())
             .await?;
+        self.targets.invalidate();
         self.after_member_removed(room, &sub, &msg).await
     }
 
@@ -370,6 +371,7 @@ impl Chat {
         self.store
             .remove_member(&room.id, &target.id, Some(&msg), now_ms())
             .await?;
+        self.targets.invalidate();
         self.after_member_removed(room, &sub, &msg).await?;
         Ok(())
     }
@@ -404,6 +406,7 @@ impl Chat {
         };
         room.updated_at = now_ms();
         self.store.update_room(&room, None).await?;
+        self.targets.invalidate();
         let msg = Message::system(&room.id, "room_changed_topic", topic, actor, now_ms());
         self.store
             .insert_messages(std::slice::from_ref(&msg))
@@ -442,6 +445,7 @@ impl Chat {
         room.archived = archived;
         room.updated_at = now_ms();
         self.store.update_room(&room, Some(archived)).await?;
+        self.targets.invalidate();
         let t = if archived {
             "room-archived"
         } else {
@@ -465,6 +469,7 @@ impl Chat {
             return Err(Error::not_allowed());
         }
         let subs = self.store.delete_room(&room.id, now_ms()).await?;
+        self.targets.invalidate();
         for s in &subs {
             self.publish_subscription(s, "removed");
             self.publish_room_to(&s.u.id, room, "removed");

@@ -514,6 +514,7 @@ impl Chat {
             .update_user(&user)
             .await
             .map_err(|e| field_taken(e, &user.username, ""))?;
+        self.targets.invalidate();
         Ok(user)
     }
 
@@ -522,6 +523,7 @@ impl Chat {
             return Err(Error::unauthorized());
         }
         let rooms = self.store.delete_user(&target.id).await?;
+        self.targets.invalidate();
         for rid in rooms {
             if let Some(room) = self.store.room_by_id(&rid).await? {
                 self.notify_room_changed(&room, "updated").await;
@@ -582,6 +584,7 @@ impl Chat {
         if created.is_empty() {
             return Ok(false);
         }
+        self.targets.invalidate();
         if let Some(room) = self.store.room_by_id(&room.id).await? {
             self.publish_subscription(&sub, "inserted");
             self.publish_room_to(&user.id, &room, "inserted");

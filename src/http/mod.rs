@@ -6,7 +6,9 @@
 pub mod auth;
 pub mod chat;
 pub mod error;
+pub mod hooks;
 pub mod info;
+pub mod integrations;
 pub mod permissions;
 pub mod rooms;
 pub mod users;
@@ -31,6 +33,7 @@ use crate::store::Page;
 pub struct AppState {
     pub chat: Arc<Chat>,
     pub config: Arc<Config>,
+    pub integrations: Arc<crate::integrations::Integrations>,
     /// Turns `true` when the server is shutting down; long-lived connections (WebSockets) watch it and
     /// close so that graceful shutdown can finish.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
@@ -46,6 +49,8 @@ pub fn app(state: AppState) -> Router {
         .merge(permissions::router())
         .merge(rooms::router())
         .merge(chat::router())
+        .merge(integrations::router())
+        .merge(hooks::router())
         .merge(crate::realtime::router())
         .merge(crate::ui::router())
         .fallback(|| async { Error::NotFound })

@@ -78,6 +78,7 @@ async fn update(State(state): State<AppState>, auth: Auth, p: Params) -> Result<
     state.chat.store.set_permissions(&changes).await?;
     let all = state.chat.store.permissions().await?;
     state.chat.perms.replace(&all);
+    state.chat.targets.invalidate();
     Ok(ok(
         json!({ "permissions": all.iter().map(|x| x.render(DateStyle::Iso)).collect::<Vec<_>>() }),
     ))

@@ -4,6 +4,7 @@
 //! is serialised once however many sockets receive it. A later multi-node setup forwards these events
 //! between nodes (PostgreSQL LISTEN/NOTIFY) behind the same `publish`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -43,6 +44,9 @@ pub enum Event {
 
 pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
+    /// Source of realtime connection ids (the `origin` of [`Event::NotifyRoom`]); per hub rather than a
+    /// process-wide static so that several servers in one process (tests) stay independent.
+    next_connection: AtomicU64,
 }
 
 impl Default for Hub {
@@ -56,7 +60,10 @@ impl Hub {
         // A connection that falls this far behind misses events (it is told so and closes), rather than
         // holding memory for everyone.
         let (tx, _) = broadcast::channel(4096);
-        Hub { tx }
+        Hub {
+            tx,
+            next_connection: AtomicU64::new(1),
+        }
     }
 
     pub fn publish(&self, event: Event) {
@@ -66,5 +73,10 @@ impl Hub {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
+    }
+
+    /// A fresh id for a realtime connection, unique within this hub.
+    pub fn next_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
     }
 }

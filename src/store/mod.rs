@@ -7,6 +7,7 @@
 //! Documents are kept as JSON text beside the columns that are looked up, sorted or counted, because
 //! Rocket.Chat's documents are open-ended (attachments carry unknown keys that must round-trip).
 
+pub mod batch;
 pub mod postgres;
 pub mod sqlite;
 
@@ -15,7 +16,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 
-use crate::model::{LoginToken, Message, Permission, Role, Room, Subscription, User};
+use crate::model::{
+    HookRequest, Integration, LoginToken, Message, Permission, Role, Room, Subscription, User,
+};
 
 /// A bound SQL parameter. Typed even when null, because PostgreSQL wants to know the type of a NULL.
 #[derive(Clone, Debug)]
@@ -992,6 +995,195 @@ impl Store {
             rows.iter().map(|r| r.json(0)).collect::<DbResult<_>>()?,
             total,
         ))
+    }
+}
+
+impl Store {
+    // ---- integrations -----------------------------------------------------------------------------------
+
+    pub async fn insert_integration(&self, i: &Integration) -> DbResult<()> {
+        self.db
+            .execute(
+                "INSERT INTO integrations (id, kind, name_lower, created_by, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                args![&i.id, &i.kind, lower(&i.name), i.created_by.as_ref().map(|a| a.id.clone()), i.created_at, i.updated_at, to_json(i)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn update_integration(&self, i: &Integration) -> DbResult<()> {
+        self.db
+            .execute(
+                "UPDATE integrations SET name_lower = $2, updated_at = $3, doc = $4 WHERE id = $1",
+                args![&i.id, lower(&i.name), i.updated_at, to_json(i)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes an integration and everything recorded about it.
+    pub async fn delete_integration(&self, id: &str) -> DbResult<()> {
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "DELETE FROM hook_requests WHERE integration_id = $1",
+            args![id],
+        )
+        .await?;
+        tx.execute("DELETE FROM integrations WHERE id = $1", args![id])
+            .await?;
+        tx.commit().await
+    }
+
+    pub async fn integration_by_id(&self, id: &str) -> DbResult<Option<Integration>> {
+        let rows = self
+            .db
+            .query("SELECT doc FROM integrations WHERE id = $1", args![id])
+            .await?;
+        rows.first().map(|r| r.json(0)).transpose()
+    }
+
+    /// Integrations of the given kinds, optionally only one creator's, optionally by name substring.
+    pub async fn list_integrations(
+        &self,
+        kinds: &[&str],
+        created_by: Option<&str>,
+        name_contains: Option<&str>,
+        page: Page,
+    ) -> DbResult<(Vec<Integration>, i64)> {
+        if kinds.is_empty() {
+            return Ok((vec![], 0));
+        }
+        let list: Vec<String> = kinds
+            .iter()
+            .map(|k| format!("'{}'", k.replace('\'', "")))
+            .collect();
+        let wh = format!(
+            "kind IN ({}) AND ($1 IS NULL OR created_by = $1) AND ($2 IS NULL OR name_lower LIKE $2 ESCAPE '\\')",
+            list.join(", ")
+        );
+        let pattern = name_contains.map(like_pattern);
+        let total = self
+            .db
+            .query(
+                &format!("SELECT COUNT(*) FROM integrations WHERE {wh}"),
+                args![created_by, pattern.clone()],
+            )
+            .await?
+            .first()
+            .map(|r| r.int(0))
+            .unwrap_or(0);
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT doc FROM integrations WHERE {wh} ORDER BY created_at, id LIMIT $3 OFFSET $4"),
+                args![created_by, pattern, page.count, page.offset],
+            )
+            .await?;
+        Ok((
+            rows.iter().map(|r| r.json(0)).collect::<DbResult<_>>()?,
+            total,
+        ))
+    }
+
+    // ---- recorded hook requests -------------------------------------------------------------------------
+
+    pub async fn hook_requests(
+        &self,
+        integration_id: &str,
+        page: Page,
+    ) -> DbResult<(Vec<HookRequest>, i64)> {
+        let total = self
+            .db
+            .query(
+                "SELECT COUNT(*) FROM hook_requests WHERE integration_id = $1",
+                args![integration_id],
+            )
+            .await?
+            .first()
+            .map(|r| r.int(0))
+            .unwrap_or(0);
+        let seq = self.seq_column();
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT doc FROM hook_requests WHERE integration_id = $1 ORDER BY created_at DESC, {seq} DESC LIMIT $2 OFFSET $3"),
+                args![integration_id, page.count, page.offset],
+            )
+            .await?;
+        Ok((
+            rows.iter().map(|r| r.json(0)).collect::<DbResult<_>>()?,
+            total,
+        ))
+    }
+
+    pub async fn hook_request(
+        &self,
+        integration_id: &str,
+        id: &str,
+    ) -> DbResult<Option<HookRequest>> {
+        let rows = self
+            .db
+            .query(
+                "SELECT doc FROM hook_requests WHERE integration_id = $1 AND id = $2",
+                args![integration_id, id],
+            )
+            .await?;
+        rows.first().map(|r| r.json(0)).transpose()
+    }
+
+    pub async fn clear_hook_requests(&self, integration_id: &str) -> DbResult<()> {
+        self.db
+            .execute(
+                "DELETE FROM hook_requests WHERE integration_id = $1",
+                args![integration_id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The column that orders rows inserted in the same millisecond.
+    fn seq_column(&self) -> &'static str {
+        match self.kind() {
+            BackendKind::Sqlite => "rowid",
+            BackendKind::Postgres => "seq",
+        }
+    }
+
+    /// Applies a batch of independent writes in one transaction (see [`batch`]): messages with their room
+    /// counters, recorded hook requests, and the trimming of each touched integration's request history to
+    /// its newest `keep_requests`.
+    pub async fn apply_writes(&self, ops: &[batch::WriteOp], keep_requests: i64) -> DbResult<()> {
+        let mut tx = self.db.begin().await?;
+        let mut trimmed: Vec<&str> = Vec::new();
+        for op in ops {
+            match op {
+                batch::WriteOp::Message(m) => {
+                    insert_msgs(&mut *tx, std::slice::from_ref(m)).await?
+                }
+                batch::WriteOp::HookRequest(r) => {
+                    tx.execute(
+                        "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES ($1, $2, $3, $4)",
+                        args![&r.id, &r.integration_id, r.created_at, to_json(r)],
+                    )
+                    .await?;
+                    if !trimmed.contains(&r.integration_id.as_str()) {
+                        trimmed.push(&r.integration_id);
+                    }
+                }
+            }
+        }
+        let seq = self.seq_column();
+        for id in trimmed {
+            tx.execute(
+                &format!(
+                    "DELETE FROM hook_requests WHERE integration_id = $1 AND id NOT IN \
+                     (SELECT id FROM hook_requests WHERE integration_id = $1 ORDER BY created_at DESC, {seq} DESC LIMIT $2)"
+                ),
+                args![id, keep_requests],
+            )
+            .await?;
+        }
+        tx.commit().await
     }
 }
 

@@ -340,3 +340,75 @@ macro_rules! backend_tests {
         )*
     };
 }
+
+/// An incoming integration as created through the API.
+#[derive(Clone, Debug)]
+#[allow(dead_code)]
+pub struct Hook {
+    pub id: String,
+    pub token: String,
+    pub url: String,
+    pub doc: Value,
+}
+
+impl TestServer {
+    /// Creates an incoming integration as the admin; `extra` adds or overrides fields.
+    pub async fn hook(&self, channel: &str, script: Option<&str>, extra: Value) -> Hook {
+        let mut body = json!({
+            "type": "webhook-incoming", "name": "test hook", "enabled": true, "username": "rocket.cat",
+            "channel": channel, "scriptEnabled": script.is_some(), "script": script.unwrap_or(""),
+        });
+        if let Value::Object(e) = extra {
+            for (k, v) in e {
+                body[k] = v;
+            }
+        }
+        let (st, v) = self
+            .post(Some(&self.admin), "/api/v1/integrations.create", body)
+            .await;
+        assert_eq!(st, StatusCode::OK, "integrations.create: {v}");
+        let doc = v["integration"].clone();
+        let id = doc["_id"].as_str().unwrap().to_string();
+        let token = doc["token"].as_str().unwrap().to_string();
+        Hook {
+            url: format!("/hooks/{id}/{token}"),
+            id,
+            token,
+            doc,
+        }
+    }
+
+    /// The newest messages of a room, newest first.
+    pub async fn latest(&self, rid: &str, n: usize) -> Vec<Value> {
+        let (st, v) = self
+            .get(
+                Some(&self.admin),
+                "/api/v1/channels.messages",
+                &[("roomId", rid), ("count", &n.to_string())],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        v["messages"].as_array().unwrap().clone()
+    }
+
+    /// The recorded requests of a hook, newest first.
+    pub async fn hook_history(&self, hook: &Hook) -> Vec<Value> {
+        // Recording is written by the group commit right after the answer; give it a moment.
+        for _ in 0..50 {
+            let (st, v) = self
+                .get(
+                    Some(&self.admin),
+                    "/api/v1/integrations.history",
+                    &[("id", &hook.id)],
+                )
+                .await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            let h = v["history"].as_array().unwrap().clone();
+            if !h.is_empty() {
+                return h;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        vec![]
+    }
+}

@@ -1,0 +1,153 @@
+//! The `/hooks/...` endpoints: incoming webhook calls (`/hooks/:id/:token`, and the legacy
+//! `/hooks/:id/:userId/:token`), GET and POST, plus `/hooks/info/...`. Authentication is by the URL, CORS
+//! is open, as in Rocket.Chat.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::{read_body, AppState};
+use crate::error::Error;
+use crate::integrations::incoming::{HookAnswer, HookCall};
+
+async fn call(
+    state: &AppState,
+    id: String,
+    user_id: Option<String>,
+    token: String,
+    req: Request,
+) -> Response {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = match read_body(req, state).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let answer = state
+        .integrations
+        .execute(HookCall {
+            integration_id: id,
+            token,
+            user_id,
+            method,
+            path,
+            query,
+            headers,
+            body: body.to_vec(),
+        })
+        .await;
+    respond(answer)
+}
+
+fn respond(a: HookAnswer) -> Response {
+    if a.status == 429 {
+        let limit = a.body["rateLimit"]["limit"].as_u64().unwrap_or(0);
+        let reset = a.body["rateLimit"]["reset"].as_i64().unwrap_or(0);
+        let wait = ((reset - crate::util::now_ms()).max(1000) / 1000) as u64;
+        let mut r = Error::TooManyRequests {
+            wait_secs: wait,
+            limit,
+            reset_ms: reset,
+        }
+        .into_response();
+        cors(&mut r);
+        return r;
+    }
+    let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut r = (status, Json(a.body)).into_response();
+    cors(&mut r);
+    r
+}
+
+fn cors(r: &mut Response) {
+    r.headers_mut()
+        .insert("access-control-allow-origin", HeaderValue::from_static("*"));
+}
+
+/// GET|POST /hooks/{integrationId}/{token}
+async fn hook(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    call(&state, id, None, token, req).await
+}
+
+/// GET|POST /hooks/{integrationId}/{userId}/{token} (legacy form; the user id is not used)
+async fn hook_legacy(
+    State(state): State<AppState>,
+    Path((id, uid, token)): Path<(String, String, String)>,
+    req: Request,
+) -> Response {
+    call(&state, id, Some(uid), token, req).await
+}
+
+/// GET /hooks/info/{integrationId}/{token}: `{"success":true}` when the id and token are right.
+async fn info(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+) -> Response {
+    match state.integrations.hook_target(&id).await {
+        Ok(Some((i, _))) if i.is_incoming() && crate::util::secure_eq(&i.token, &token) => {
+            respond(HookAnswer {
+                status: 200,
+                body: json!({ "success": true }),
+            })
+        }
+        _ => respond(HookAnswer {
+            status: 401,
+            body: json!({ "success": false, "error": "Invalid integration id or token provided." }),
+        }),
+    }
+}
+
+async fn info_legacy(
+    state: State<AppState>,
+    Path((id, _uid, token)): Path<(String, String, String)>,
+) -> Response {
+    info(state, Path((id, token))).await
+}
+
+/// Preflight for browsers posting to hooks.
+async fn preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    h.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    h.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static("Content-Type"),
+    );
+    r
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/hooks/{id}/{token}",
+            get(hook).post(hook).options(preflight),
+        )
+        .route(
+            "/hooks/{id}/{uid}/{token}",
+            get(hook_legacy).post(hook_legacy).options(preflight),
+        )
+        .route("/hooks/info/{id}/{token}", get(info))
+        .route("/hooks/info/{id}/{uid}/{token}", get(info_legacy))
+}

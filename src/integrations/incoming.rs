@@ -1,0 +1,802 @@
+//! Running an incoming hook: authentication by id and token, Rocket.Chat's body parsing, the script, the
+//! destination rules, posting, the exact status codes and error strings — and, beyond Rocket.Chat, a record
+//! of every request (what arrived, what the script logged and returned, what was posted) and a dry run that
+//! shows what a draft script would post without posting.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+
+use super::Integrations;
+use crate::chat::messages::{build_content, MessageDefaults};
+use crate::error::{Error, Result};
+use crate::model::{HookRequest, Integration, User};
+use crate::script::{LogLine, ScriptKey};
+use crate::store::batch::WriteOp;
+use crate::util::{new_id, now_ms, secure_eq, DateStyle};
+
+/// How much of a request body is kept in its record.
+const RECORDED_BODY_LIMIT: usize = 64 * 1024;
+
+/// One call of a hook URL, as the HTTP layer hands it over.
+#[derive(Clone, Debug, Default)]
+pub struct HookCall {
+    pub integration_id: String,
+    /// The token as it appeared in the path (still percent-encoded).
+    pub token: String,
+    /// The legacy middle segment of `/hooks/:id/:userId/:token`, ignored apart from `url_params`.
+    pub user_id: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// The answer to a hook call.
+#[derive(Clone, Debug)]
+pub struct HookAnswer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl HookAnswer {
+    fn ok() -> HookAnswer {
+        HookAnswer {
+            status: 200,
+            body: json!({ "success": true }),
+        }
+    }
+    fn fail(status: u16, error: &str) -> HookAnswer {
+        HookAnswer {
+            status,
+            body: json!({ "success": false, "error": error }),
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether a header carries a secret that must not be recorded.
+fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "authorization"
+        || n == "proxy-authorization"
+        || n == "cookie"
+        || n == "set-cookie"
+        || ["token", "secret", "password", "api-key", "apikey", "x-auth"]
+            .iter()
+            .any(|s| n.contains(s))
+}
+
+/// What the body was parsed into, with Rocket.Chat's rules (§1.3 of the compatibility spec).
+pub enum Parsed {
+    /// An object to post.
+    Object(Map<String, Value>),
+    /// A JSON body that is not an object (e.g. an array): accepted, nothing posted.
+    Discarded,
+    /// A 400 with this error.
+    Invalid(String),
+}
+
+/// Parses a hook body: JSON objects as such; a form body with the single key `payload` (Slack style) or any
+/// other single key holding JSON as that JSON; other forms as flat objects; bodies of other types as JSON
+/// when they parse (senders that forget the content type), else as nothing.
+pub fn parse_body(content_type: Option<&str>, raw: &[u8]) -> Parsed {
+    let ct = content_type
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let text = String::from_utf8_lossy(raw);
+    if text.trim().is_empty() {
+        return Parsed::Object(Map::new());
+    }
+    if ct == "application/x-www-form-urlencoded" {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&text).unwrap_or_default();
+        if pairs.len() == 1 {
+            let json_text = if pairs[0].0 == "payload" {
+                pairs[0].1.clone()
+            } else {
+                text.to_string()
+            };
+            return match serde_json::from_str::<Value>(&json_text) {
+                Ok(Value::Object(o)) => Parsed::Object(o),
+                Ok(_) if pairs[0].0 == "payload" => Parsed::Invalid(
+                    "Integration payload must be a JSON object, not an array or primitive".into(),
+                ),
+                // Not JSON after all (`text=hello`): keep the form as it is.
+                _ => Parsed::Object(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::String(v)))
+                        .collect(),
+                ),
+            };
+        }
+        return Parsed::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        );
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(o)) => Parsed::Object(o),
+        Ok(_) => Parsed::Discarded,
+        Err(e) if ct == "application/json" || ct.ends_with("+json") => {
+            Parsed::Invalid(format!("Invalid JSON: {e}"))
+        }
+        Err(_) => Parsed::Object(Map::new()),
+    }
+}
+
+/// The `request` object a script's `process_incoming_request` receives (§1.5).
+pub fn script_request(
+    call: &HookCall,
+    content: &Value,
+    raw: &str,
+    poster: &User,
+    token: &str,
+) -> Value {
+    let query: Map<String, Value> = call
+        .query
+        .as_deref()
+        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let search = call
+        .query
+        .as_deref()
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let path = format!("{}{search}", call.path);
+    let mut url_params = json!({ "integrationId": call.integration_id, "token": token });
+    if let Some(uid) = &call.user_id {
+        url_params["userId"] = json!(uid);
+    }
+    let headers: Map<String, Value> = call
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+        .collect();
+    json!({
+        "url": { "hash": "", "search": search, "query": query, "pathname": call.path, "path": path },
+        "url_raw": path,
+        "url_params": url_params,
+        "content": content,
+        "body": content,
+        "content_raw": raw,
+        "headers": headers,
+        "user": { "_id": poster.id, "name": poster.name, "username": poster.username },
+    })
+}
+
+/// The parts of a request record known before the hook runs.
+fn new_record(i: &Integration, call: &HookCall) -> HookRequest {
+    let redacted_path = call.path.replace(&call.token, "***");
+    let url = match &call.query {
+        Some(q) if !q.is_empty() => format!("{redacted_path}?{q}"),
+        _ => redacted_path,
+    };
+    let headers: Map<String, Value> = call
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let v = if is_secret_header(k) {
+                "[redacted]".to_string()
+            } else {
+                v.clone()
+            };
+            (k.clone(), Value::String(v))
+        })
+        .collect();
+    let truncated = call.body.len() > RECORDED_BODY_LIMIT;
+    let body = String::from_utf8_lossy(&call.body[..call.body.len().min(RECORDED_BODY_LIMIT)])
+        .into_owned();
+    HookRequest {
+        id: new_id(),
+        integration_id: i.id.clone(),
+        kind: "incoming-webhook".into(),
+        created_at: now_ms(),
+        method: call.method.clone(),
+        url,
+        headers,
+        body,
+        body_truncated: truncated,
+        content: Value::Null,
+        script_ran: false,
+        logs: vec![],
+        script_result: None,
+        error: None,
+        messages: vec![],
+        status: 0,
+        response: Value::Null,
+        script_ms: 0.0,
+        total_ms: 0.0,
+    }
+}
+
+/// What a script run decided.
+enum ScriptDecision {
+    /// Post this body (with an optional extra response and a different poster).
+    Post {
+        body: Map<String, Value>,
+        response: Option<Value>,
+        user: Option<Value>,
+    },
+    /// Answer without posting.
+    Answer(HookAnswer),
+}
+
+fn interpret_script_result(result: Option<Value>, separate: bool) -> ScriptDecision {
+    let Some(r) = result.filter(|v| !matches!(v, Value::Null | Value::Bool(false))) else {
+        return ScriptDecision::Answer(HookAnswer::ok());
+    };
+    if let Some(err) = r.get("error").filter(|e| truthy(e)) {
+        let text = err
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| err.to_string());
+        return ScriptDecision::Answer(HookAnswer::fail(400, &text));
+    }
+    let Some(Value::Object(content)) = r.get("content") else {
+        return ScriptDecision::Answer(HookAnswer::fail(400, "error-running-script"));
+    };
+    let mut body = content.clone();
+    if !body.contains_key("separateResponse") {
+        body.insert("separateResponse".into(), json!(separate));
+    }
+    ScriptDecision::Post {
+        body,
+        response: r.get("response").filter(|v| v.is_object()).cloned(),
+        user: r.get("user").filter(|v| v.is_object()).cloned(),
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::String(s) => !s.is_empty(),
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        _ => true,
+    }
+}
+
+impl Integrations {
+    /// Runs one hook call end to end and records it.
+    pub async fn execute(&self, call: HookCall) -> HookAnswer {
+        let started = Instant::now();
+        let token = percent_decode(&percent_decode(&call.token));
+        let found = match self.hook_target(&call.integration_id).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(error = %e, "loading a hook's integration");
+                return HookAnswer::fail(500, "Internal server error");
+            }
+        };
+        let Some((integration, poster)) =
+            found.filter(|(i, _)| i.is_incoming() && secure_eq(&i.token, &token))
+        else {
+            return HookAnswer::fail(401, "Invalid integration id or token provided.");
+        };
+        let mut record = new_record(&integration, &call);
+        let answer = self
+            .run_hook(&integration, poster, &call, &token, &mut record)
+            .await;
+        record.status = answer.status;
+        record.response = answer.body.clone();
+        record.total_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if self.settings.history_size > 0 {
+            self.chat
+                .writer
+                .submit(vec![WriteOp::HookRequest(Box::new(record))]);
+        }
+        answer
+    }
+
+    async fn run_hook(
+        &self,
+        i: &Arc<Integration>,
+        poster: Option<Arc<User>>,
+        call: &HookCall,
+        token: &str,
+        record: &mut HookRequest,
+    ) -> HookAnswer {
+        if let Err(denied) = self.limiter.check(&i.id) {
+            let e = Error::TooManyRequests {
+                wait_secs: denied.wait_secs,
+                limit: denied.limit,
+                reset_ms: now_ms() + denied.wait_secs as i64 * 1000,
+            };
+            record.error = Some(e.to_string());
+            return HookAnswer {
+                status: 429,
+                body: json!({ "success": false, "error": e.to_string(), "rateLimit": { "limit": denied.limit, "reset": now_ms() + denied.wait_secs as i64 * 1000 } }),
+            };
+        }
+        if !i.enabled {
+            record.error = Some("integration disabled".into());
+            return HookAnswer::fail(503, "Service Unavailable");
+        }
+        let Some(poster) = poster else {
+            return HookAnswer {
+                status: 401,
+                body: json!({ "success": false, "error": "You must be logged in to do this.", "status": "error", "message": "You must be logged in to do this." }),
+            };
+        };
+        let is_get = call.method.eq_ignore_ascii_case("GET");
+        let content_type = call
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        let parsed = if is_get {
+            Parsed::Object(Map::new())
+        } else {
+            parse_body(content_type, &call.body)
+        };
+        let mut body = match parsed {
+            Parsed::Object(o) => o,
+            Parsed::Discarded => {
+                record.error = Some("the JSON body is not an object; nothing was posted".into());
+                return HookAnswer::ok();
+            }
+            Parsed::Invalid(e) => {
+                record.error = Some(e.clone());
+                return HookAnswer::fail(400, &e);
+            }
+        };
+        record.content = Value::Object(body.clone());
+        let separate = body.get("separateResponse") == Some(&Value::Bool(true));
+        let has_body = !is_get && !call.body.is_empty();
+        let mut script_response = None;
+        let mut poster = poster;
+        let compiled = i
+            .script_compiled
+            .as_deref()
+            .filter(|c| !c.trim().is_empty());
+        if let (true, false, Some(compiled), true) = (
+            i.script_enabled,
+            self.settings.scripts_disabled,
+            compiled,
+            has_body,
+        ) {
+            let raw = String::from_utf8_lossy(&call.body).into_owned();
+            let request = script_request(call, &Value::Object(body.clone()), &raw, &poster, token);
+            let key = ScriptKey {
+                integration_id: i.id.clone(),
+                version: i.updated_at.to_string(),
+            };
+            let outcome = self
+                .scripts
+                .call(
+                    key,
+                    compiled,
+                    "process_incoming_request",
+                    json!({ "request": request }),
+                )
+                .await;
+            record.script_ran = true;
+            record.script_ms = outcome.elapsed.as_secs_f64() * 1000.0;
+            log_script_output(i, &outcome.logs);
+            record.logs = outcome.logs;
+            match outcome.result {
+                Err(f) => {
+                    tracing::warn!(integration = %i.id, name = %i.name, error = %f, "incoming script failed");
+                    record.error = Some(f.to_string());
+                    return HookAnswer::fail(400, "error-running-script");
+                }
+                Ok(result) => {
+                    record.script_result = result.clone();
+                    match interpret_script_result(result, separate) {
+                        ScriptDecision::Answer(a) => {
+                            if a.status != 200 {
+                                record.error = a.body["error"].as_str().map(str::to_string);
+                            }
+                            return a;
+                        }
+                        ScriptDecision::Post {
+                            body: b,
+                            response,
+                            user,
+                        } => {
+                            body = b;
+                            script_response = response;
+                            if let Some(u) = user {
+                                match self.script_user(&u).await {
+                                    Some(u) => poster = Arc::new(u),
+                                    None => {
+                                        record.error =
+                                            Some("the script's `user` does not exist".into());
+                                        return HookAnswer::fail(400, "error-invalid-user");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if body.is_empty() && !i.script_enabled {
+            return HookAnswer::ok();
+        }
+        let overriding = [body.get("channel"), body.get("roomId")]
+            .into_iter()
+            .flatten()
+            .any(truthy);
+        if overriding && !i.override_destination() {
+            let e = "overriding destination channel is disabled for this integration";
+            record.error = Some(e.into());
+            return HookAnswer::fail(400, e);
+        }
+        let targets: Vec<String> = match body
+            .get("channel")
+            .filter(|v| truthy(v))
+            .or_else(|| body.get("roomId").filter(|v| truthy(v)))
+        {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => i.channel.clone(),
+        };
+        let separate = body.get("separateResponse") == Some(&Value::Bool(true));
+        body.insert("bot".into(), json!({ "i": i.id }));
+        let defaults = MessageDefaults {
+            alias: i.alias.clone().unwrap_or_default(),
+            avatar: i.avatar.clone().unwrap_or_default(),
+            emoji: i.emoji.clone().unwrap_or_default(),
+        };
+        let results = match self
+            .chat
+            .post_payload(&poster, &targets, &body, &defaults, separate)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let text = error_text(&e);
+                record.error = Some(text.clone());
+                if matches!(e, Error::Internal(_)) {
+                    tracing::error!(error = %e, "posting a hook message");
+                    return HookAnswer::fail(500, "Internal server error");
+                }
+                return HookAnswer::fail(400, &text);
+            }
+        };
+        if results.is_empty() {
+            return HookAnswer::fail(400, "unknown-error");
+        }
+        let mut responses = Vec::new();
+        for r in &results {
+            match &r.result {
+                Ok(m) => {
+                    record
+                        .messages
+                        .push(json!({ "channel": r.target, "messageId": m.id, "rid": m.rid }));
+                    responses
+                        .push(json!({ "channel": r.target, "message": m.render(DateStyle::Iso) }));
+                }
+                Err(e) => responses.push(json!({ "channel": r.target, "error": error_text(e) })),
+            }
+        }
+        if let Some(Value::Object(mut extra)) = script_response {
+            extra.insert("success".into(), json!(true));
+            return HookAnswer {
+                status: 200,
+                body: Value::Object(extra),
+            };
+        }
+        if separate {
+            let all_failed = responses.iter().all(|r| r.get("error").is_some());
+            return HookAnswer {
+                status: if all_failed { 400 } else { 200 },
+                body: json!({ "success": !all_failed, "responses": responses }),
+            };
+        }
+        HookAnswer::ok()
+    }
+
+    /// A script may post as another user (`result.user`); unlike Rocket.Chat we check that user exists.
+    async fn script_user(&self, u: &Value) -> Option<User> {
+        let store = &self.chat.store;
+        if let Some(id) = u.get("_id").and_then(Value::as_str) {
+            if let Ok(Some(user)) = store.user_by_id(id).await {
+                return Some(user);
+            }
+        }
+        match u.get("username").and_then(Value::as_str) {
+            Some(name) => store.user_by_username(name).await.ok().flatten(),
+            None => None,
+        }
+    }
+
+    /// Runs the saved script, or a draft, against a recorded or supplied request, and returns what would be
+    /// posted and the logs — without posting or touching the live script instance.
+    pub async fn dry_run(&self, actor: &User, p: &Map<String, Value>) -> Result<Value> {
+        let id = p
+            .get("integrationId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::invalid_params("must have required property 'integrationId'"))?;
+        let i = self.get(actor, id, None).await?;
+        if !i.is_incoming() {
+            return Err(Error::failure("Dry runs are for incoming integrations."));
+        }
+        let poster = self
+            .chat
+            .store
+            .user_by_id(&i.user_id)
+            .await?
+            .ok_or_else(|| Error::meteor("error-invalid-user", "Invalid user"))?;
+        // The request: a recorded one, or one given here (body as object or raw text, headers, query).
+        let mut call = HookCall {
+            integration_id: i.id.clone(),
+            token: "***".into(),
+            method: "POST".into(),
+            path: format!("/hooks/{}/***", i.id),
+            ..Default::default()
+        };
+        if let Some(hid) = p.get("historyId").and_then(Value::as_str) {
+            let rec = self
+                .chat
+                .store
+                .hook_request(&i.id, hid)
+                .await?
+                .ok_or_else(|| Error::failure("No recorded request with that id."))?;
+            call.method = rec.method.clone();
+            call.headers = rec
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect();
+            call.body = rec.body.clone().into_bytes();
+            if let Some((_, q)) = rec.url.split_once('?') {
+                call.query = Some(q.to_string());
+            }
+        } else if let Some(req) = p.get("request") {
+            match req.get("body").or_else(|| req.get("content")) {
+                Some(Value::String(s)) => call.body = s.clone().into_bytes(),
+                Some(v) if !v.is_null() => {
+                    call.body = v.to_string().into_bytes();
+                    call.headers
+                        .push(("content-type".into(), "application/json".into()));
+                }
+                _ => {}
+            }
+            if let Some(Value::Object(h)) = req.get("headers") {
+                call.headers.retain(|(k, _)| !h.contains_key(k));
+                call.headers.extend(h.iter().map(|(k, v)| {
+                    (
+                        k.to_ascii_lowercase(),
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                }));
+            }
+            if let Some(Value::String(q)) = req.get("query") {
+                call.query = Some(q.trim_start_matches('?').to_string());
+            }
+        } else {
+            return Err(Error::invalid_params(
+                "must have required property 'historyId' or 'request'",
+            ));
+        }
+        let content_type = call
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone());
+        let body = match parse_body(content_type.as_deref(), &call.body) {
+            Parsed::Object(o) => o,
+            Parsed::Discarded => Map::new(),
+            Parsed::Invalid(e) => {
+                return Ok(json!({ "status": 400, "error": e, "logs": [], "messages": [] }))
+            }
+        };
+        let script_text = match p.get("script") {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (compiled, compile_error) = match &script_text {
+            Some(src) => {
+                let src = src.clone();
+                match tokio::task::spawn_blocking(move || crate::script::compile(&src)).await {
+                    Ok(Ok(c)) => (Some(c.into_string()), None),
+                    Ok(Err(e)) => (None, Some(e)),
+                    Err(e) => return Err(Error::Internal(e.to_string())),
+                }
+            }
+            None => (
+                i.script_compiled.clone().filter(|_| i.script_enabled),
+                i.script_error.clone(),
+            ),
+        };
+        if let Some(e) = compile_error {
+            return Ok(
+                json!({ "status": 400, "error": "error-evaluating-script", "scriptError": e, "logs": [], "messages": [] }),
+            );
+        }
+        let mut post_body = body.clone();
+        let mut logs: Vec<LogLine> = vec![];
+        let mut script_result = Value::Null;
+        if let Some(compiled) = compiled {
+            let raw = String::from_utf8_lossy(&call.body).into_owned();
+            let request = script_request(&call, &Value::Object(body.clone()), &raw, &poster, "***");
+            let outcome = self
+                .scripts
+                .dry_run(
+                    &compiled,
+                    "process_incoming_request",
+                    json!({ "request": request }),
+                )
+                .await;
+            logs = outcome.logs;
+            match outcome.result {
+                Err(f) => {
+                    return Ok(
+                        json!({ "status": 400, "error": "error-running-script", "detail": f.to_string(), "logs": logs, "messages": [] }),
+                    )
+                }
+                Ok(result) => {
+                    script_result = result.clone().unwrap_or(Value::Null);
+                    match interpret_script_result(result, false) {
+                        ScriptDecision::Answer(a) => {
+                            return Ok(
+                                json!({ "status": a.status, "response": a.body, "result": script_result, "logs": logs, "messages": [] }),
+                            )
+                        }
+                        ScriptDecision::Post { body, .. } => post_body = body,
+                    }
+                }
+            }
+        }
+        let overriding = [post_body.get("channel"), post_body.get("roomId")]
+            .into_iter()
+            .flatten()
+            .any(truthy);
+        if overriding && !i.override_destination() {
+            return Ok(
+                json!({ "status": 400, "error": "overriding destination channel is disabled for this integration", "result": script_result, "logs": logs, "messages": [] }),
+            );
+        }
+        let targets: Vec<Value> = match post_body.get("channel").or_else(|| post_body.get("roomId"))
+        {
+            Some(Value::String(s)) => vec![json!(s)],
+            Some(Value::Array(a)) => a.clone(),
+            _ => i.channel.iter().map(|c| json!(c)).collect(),
+        };
+        let defaults = MessageDefaults {
+            alias: i.alias.clone().unwrap_or_default(),
+            avatar: i.avatar.clone().unwrap_or_default(),
+            emoji: i.emoji.clone().unwrap_or_default(),
+        };
+        match build_content(&post_body, &defaults) {
+            Ok(content) => {
+                let mut message = Value::Object(content.extra);
+                message["msg"] = json!(content.msg);
+                message["u"] =
+                    json!({ "_id": poster.id, "username": poster.username, "name": poster.name });
+                message["bot"] = json!({ "i": i.id });
+                message["ts"] = json!(crate::util::iso(now_ms()));
+                let messages: Vec<Value> = targets
+                    .iter()
+                    .map(|t| json!({ "channel": t, "message": message }))
+                    .collect();
+                Ok(
+                    json!({ "status": 200, "result": script_result, "logs": logs, "messages": messages }),
+                )
+            }
+            Err(e) => Ok(
+                json!({ "status": 400, "error": error_text(&e), "result": script_result, "logs": logs, "messages": [] }),
+            ),
+        }
+    }
+}
+
+/// The `error` text Rocket.Chat puts in a hook's 400 answer.
+fn error_text(e: &Error) -> String {
+    match e {
+        Error::Meteor {
+            code, reason: None, ..
+        } => code.clone(),
+        Error::Meteor { code, .. } => code.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn log_script_output(i: &Integration, logs: &[LogLine]) {
+    for l in logs {
+        tracing::info!(target: "switchboard::scripts", integration = %i.id, name = %i.name, level = ?l.level, "{}", l.message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(p: Parsed) -> Map<String, Value> {
+        match p {
+            Parsed::Object(o) => o,
+            _ => panic!("not an object"),
+        }
+    }
+
+    #[test]
+    fn body_parsing_follows_rocketchat() {
+        assert_eq!(
+            obj(parse_body(Some("application/json"), br#"{"text":"a"}"#))["text"],
+            "a"
+        );
+        assert!(matches!(
+            parse_body(Some("application/json"), b"[1]"),
+            Parsed::Discarded
+        ));
+        assert!(matches!(
+            parse_body(Some("application/json"), b"{oops"),
+            Parsed::Invalid(_)
+        ));
+        let form = "application/x-www-form-urlencoded";
+        assert_eq!(
+            obj(parse_body(
+                Some(form),
+                b"payload=%7B%22text%22%3A%22s%22%7D"
+            ))["text"],
+            "s"
+        );
+        // curl -d '{"text":"x"}' sends JSON as a form with one key.
+        assert_eq!(obj(parse_body(Some(form), br#"{"text":"x"}"#))["text"], "x");
+        assert_eq!(obj(parse_body(Some(form), b"text=hello"))["text"], "hello");
+        let two = obj(parse_body(Some(form), b"payload=%7B%7D&token=abc"));
+        assert_eq!(two["token"], "abc");
+        assert!(matches!(
+            parse_body(Some(form), b"payload=%5B1%5D"),
+            Parsed::Invalid(_)
+        ));
+        assert_eq!(
+            obj(parse_body(Some("text/plain"), br#"{"text":"t"}"#))["text"],
+            "t"
+        );
+        assert!(obj(parse_body(Some("text/plain"), b"just words")).is_empty());
+    }
+
+    #[test]
+    fn tokens_decode_twice_and_secrets_are_spotted() {
+        assert_eq!(
+            percent_decode(&percent_decode("token%2520with%2520spaces")),
+            "token with spaces"
+        );
+        assert!(is_secret_header("Authorization"));
+        assert!(is_secret_header("x-gitlab-token"));
+        assert!(!is_secret_header("content-type"));
+    }
+}
