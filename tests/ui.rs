@@ -387,7 +387,52 @@ async fn integrations_form_test_panel_and_webhook() {
         "the history",
     )
     .await;
+    assert!(b.text("#history-body").await.contains("200"));
+    b.click("#history-body details summary").await;
+    assert!(
+        b.text("#logs").await.contains("got firing"),
+        "script logs in View Logs"
+    );
     b.screenshot("09-integration-history").await;
+
+    // Re-run the recorded request through the draft script in the Test panel.
+    b.click_and_wait("#history-body details button").await;
+    b.wait_for(
+        "document.getElementById('test-payload').value.includes('DiskFull')",
+        10,
+        "the recorded request in the Test panel",
+    )
+    .await;
+    b.wait_for(
+        "document.getElementById('f-script').value.includes('process_incoming_request')",
+        10,
+        "the saved script",
+    )
+    .await;
+    b.click("#run-test").await;
+    b.wait_for(
+        "[...document.querySelectorAll('#test-preview .att-title')].some(e => e.textContent === 'DiskFull')",
+        15,
+        "the re-run preview",
+    )
+    .await;
+
+    // Delete asks first, then the integration is gone.
+    b.click("#delete").await;
+    b.wait_for(
+        "document.getElementById('sb-confirm-yes')",
+        5,
+        "the delete confirmation",
+    )
+    .await;
+    b.screenshot("10-integration-delete-confirm").await;
+    b.click_and_wait("#sb-confirm-yes").await;
+    b.wait_for(
+        "document.querySelector('#integrations-body').textContent.includes('No integrations yet')",
+        10,
+        "the empty list",
+    )
+    .await;
     b.assert_clean("integration pages");
     drop(b);
     s.stop().await;
@@ -419,7 +464,7 @@ async fn admin_users_and_rooms() {
     b.fill("#nu-password", "pw-123456").await;
     b.click_and_wait("#create-user button[type=submit]").await;
     assert!(b.text(".alert.ok").await.contains("Created user dora"));
-    b.screenshot("10-admin-users").await;
+    b.screenshot("11-admin-users").await;
 
     // Roles and deactivation on the user's page.
     let (_, info) = s
@@ -447,20 +492,20 @@ async fn admin_users_and_rooms() {
         "the confirmation dialog",
     )
     .await;
-    b.screenshot("11-admin-user-confirm").await;
+    b.screenshot("12-admin-user-confirm").await;
     b.click_and_wait("#sb-confirm-yes").await;
     assert!(b.text(".alert.ok").await.contains("Deactivated"));
     assert!(s.try_login("dora", "pw-123456").await.is_none());
-    b.screenshot("12-admin-user").await;
+    b.screenshot("13-admin-user").await;
 
     // Rooms and members.
     s.room(&s.admin, "groups", "ops", &[]).await;
     b.goto(&s.url("/admin/rooms")).await;
     assert!(b.text("table.list").await.contains("ops"));
-    b.screenshot("13-admin-rooms").await;
+    b.screenshot("14-admin-rooms").await;
     b.click_and_wait("table.list a").await;
     assert!(b.text(".admin-main h2").await.starts_with("Members"));
-    b.screenshot("14-admin-room").await;
+    b.screenshot("15-admin-room").await;
     b.assert_clean("admin pages");
     drop(b);
     s.stop().await;
@@ -484,7 +529,7 @@ async fn non_admin_sees_no_admin_pages() {
         false,
         "no Administration link for a plain user"
     );
-    b.screenshot("15-chat-non-admin").await;
+    b.screenshot("16-chat-non-admin").await;
     for path in [
         "/admin",
         "/admin/integrations",
@@ -503,7 +548,7 @@ async fn non_admin_sees_no_admin_pages() {
     }
     b.goto(&s.url("/admin/integrations")).await;
     assert!(b.text("body").await.contains("permission"));
-    b.screenshot("16-non-admin-forbidden").await;
+    b.screenshot("17-non-admin-forbidden").await;
     drop(b);
     s.stop().await;
 }
@@ -589,7 +634,7 @@ async fn hostile_webhook_content_is_inert() {
             .contains("<script>window.__pwned=1</script>"),
         "shown as text: {r}"
     );
-    b.screenshot("17-hostile-content").await;
+    b.screenshot("18-hostile-content").await;
     drop(b);
     s.stop().await;
 }

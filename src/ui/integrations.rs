@@ -7,11 +7,10 @@
 //! user's own session, so the UI applies exactly the API's validation and permissions and shows its error
 //! ids next to the fields they are about.
 //!
-//! The Test panel runs a draft script in a throw-away sandbox ([`ScriptHost::dry_run`]) against a sample
-//! or recorded payload and renders the message it would post with the chat view's renderer — nothing is
-//! saved or posted.
-
-use std::sync::Arc;
+//! The Test panel runs the draft script from the editor (not the saved one) in a throw-away runtime of the
+//! server's script host ([`ScriptHost::dry_run`](crate::script::ScriptHost::dry_run)), with the same
+//! `request` object and body parsing as a real hook call, and renders the message it would post with the
+//! chat view's renderer. Nothing is saved or posted, and the live script instance is not touched.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,28 +19,20 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use tokio::sync::OnceCell;
 
 use super::{render, Base, Session, UiError, UiResult};
 use crate::chat::messages::{build_content, MessageDefaults};
-use crate::egress::{EgressDefaults, EgressPolicy, GuardedClient};
 use crate::error::Error;
 use crate::http::AppState;
+use crate::integrations::incoming::{parse_body, script_request, HookCall, Parsed};
+use crate::integrations::{Scope, INCOMING, OUTGOING};
 use crate::model::{Message, User};
-use crate::script::{ScriptConfig, ScriptHost};
 use crate::util::{now_ms, sha256_hex};
-
-const MANAGE: &[&str] = &[
-    "manage-incoming-integrations",
-    "manage-own-incoming-integrations",
-    "manage-outgoing-integrations",
-    "manage-own-outgoing-integrations",
-];
 
 /// Whether the user may open the integrations pages at all (any of the four manage permissions, as the
 /// `integrations.list` route requires).
 pub fn can_manage_any(state: &AppState, user: &User) -> bool {
-    state.chat.perms.has_any(user, MANAGE)
+    state.integrations.may_manage_any(user)
 }
 
 fn require(state: &AppState, s: &Session) -> Result<(), UiError> {
@@ -55,12 +46,12 @@ fn require(state: &AppState, s: &Session) -> Result<(), UiError> {
 fn page(state: &AppState, s: &Session, template: &str, title: &str, extra: Value) -> UiResult {
     require(state, s)?;
     let base = Base::new(state, &s.ui, s, title, "integrations");
-    let perms = &state.chat.perms;
+    let scope = |kind| state.integrations.scope(&s.user, kind) != Scope::None;
     let mut ctx = json!({
         "base": base, "can_admin": true, "secret": s.secret,
-        "site_url": state.chat.settings.site_url,
-        "can_incoming": perms.has_any(&s.user, &MANAGE[..2]),
-        "can_outgoing": perms.has_any(&s.user, &MANAGE[2..]),
+        "site_url": state.integrations.settings.site_url,
+        "can_incoming": scope(INCOMING),
+        "can_outgoing": scope(OUTGOING),
     });
     if let (Some(o), Value::Object(e)) = (ctx.as_object_mut(), extra) {
         o.extend(e);
@@ -157,27 +148,6 @@ struct TestRequest {
     headers: Map<String, Value>,
 }
 
-/// The sandbox for Test runs. Made on first use (most servers never run a test) and kept for the
-/// server's life; dry runs get a fresh runtime each, so sharing it leaks nothing between runs.
-#[derive(Default)]
-pub struct TestSandbox(OnceCell<Arc<ScriptHost>>);
-
-impl TestSandbox {
-    async fn host(&self) -> Result<Arc<ScriptHost>, Error> {
-        self.0
-            .get_or_try_init(|| async {
-                let egress = GuardedClient::new(EgressPolicy::default(), EgressDefaults::default())
-                    .map_err(|e| Error::Internal(format!("egress client: {e}")))?;
-                Ok(Arc::new(ScriptHost::new(
-                    ScriptConfig::default(),
-                    Arc::new(egress),
-                )))
-            })
-            .await
-            .cloned()
-    }
-}
-
 /// Finds the 1-based line a script error points at, from its stack (`<input>:12:5`, `line 12`).
 fn error_line(text: &str) -> Option<u32> {
     let lower = text.to_lowercase();
@@ -207,20 +177,48 @@ async fn test(
     State(state): State<AppState>,
     s: Session,
     headers: HeaderMap,
-    axum::Extension(sandbox): axum::Extension<Arc<TestSandbox>>,
     Json(t): Json<TestRequest>,
 ) -> UiResult {
     s.check_csrf(&headers, None)?;
     require(&state, &s)?;
-    let payload: Value = if t.payload.trim().is_empty() {
-        json!({})
-    } else {
-        match serde_json::from_str(&t.payload) {
-            Ok(v) => v,
-            // Rocket.Chat hands a non-JSON body to the script as text.
-            Err(_) => Value::String(t.payload.clone()),
-        }
+    // The body as a hook call would parse it (JSON, Slack's `payload=` form, or a form).
+    let mut call = HookCall {
+        integration_id: "TEST".into(),
+        token: "***".into(),
+        method: "POST".into(),
+        path: "/hooks/TEST/***".into(),
+        headers: t
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let v = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
+                (k.to_ascii_lowercase(), v)
+            })
+            .collect(),
+        body: t.payload.clone().into_bytes(),
+        ..Default::default()
     };
+    if !call.headers.iter().any(|(k, _)| k == "content-type") {
+        call.headers
+            .push(("content-type".into(), "application/json".into()));
+    }
+    let content_type = call
+        .headers
+        .iter()
+        .find(|(k, _)| k == "content-type")
+        .map(|(_, v)| v.clone());
+    let payload =
+        match parse_body(content_type.as_deref(), &call.body) {
+            Parsed::Object(o) => Value::Object(o),
+            Parsed::Discarded => json!({}),
+            Parsed::Invalid(e) => return Ok(Json(json!({
+                "ok": false, "stage": "payload", "error": format!("The hook would answer 400: {e}"),
+            }))
+            .into_response()),
+        };
     let mut logs = Vec::new();
     let mut content = payload.clone();
     let mut steps = vec![];
@@ -237,20 +235,15 @@ async fn test(
             }
         };
         steps.push("compiled");
-        let mut hdrs = t.headers.clone();
-        hdrs.entry("content-type")
-            .or_insert_with(|| json!("application/json"));
-        let user = json!({ "_id": s.user.id, "username": t.username, "name": "" });
-        let path = "/hooks/TEST/TEST";
-        let request = json!({
-            "url": { "hash": "", "search": "", "query": {}, "pathname": path, "path": path },
-            "url_raw": path,
-            "url_params": { "integrationId": "TEST", "token": "TEST" },
-            "content": payload, "body": payload, "content_raw": t.payload,
-            "headers": hdrs, "user": user,
-        });
-        let host = sandbox.host().await?;
-        let outcome = host
+        // The "Post as" user, as the script would see them; the tester while none is chosen yet.
+        let poster = match state.chat.find_user(None, Some(t.username.trim())).await {
+            Ok(u) if !t.username.trim().is_empty() => u,
+            _ => s.user.clone(),
+        };
+        let request = script_request(&call, &payload, &t.payload, &poster, "***");
+        let outcome = state
+            .integrations
+            .scripts
             .dry_run(
                 compiled.as_str(),
                 "process_incoming_request",
@@ -380,5 +373,4 @@ pub fn router() -> Router<AppState> {
         .route("/admin/integrations/test", post(test).get(not_found))
         .route("/admin/integrations/{kind}/{id}", get(edit_form))
         .route("/admin/integrations/{kind}/{id}/history", get(history))
-        .layer(axum::Extension(Arc::new(TestSandbox::default())))
 }

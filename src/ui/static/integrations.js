@@ -333,17 +333,20 @@
     },
   };
 
+  let testHeaders = {};
   function initTest() {
     const sample = $("test-sample"), payload = $("test-payload");
     const fill = () => { payload.value = JSON.stringify(SAMPLES[sample.value], null, 2); };
-    sample.addEventListener("change", fill);
+    sample.addEventListener("change", () => { testHeaders = {}; fill(); });
     fill();
     // A recorded request sent here from the history page ("Re-run through the draft").
     try {
       const rerun = sessionStorage.getItem("sb-rerun");
       if (rerun) {
         sessionStorage.removeItem("sb-rerun");
-        payload.value = pretty(rerun);
+        const rec = JSON.parse(rerun);
+        payload.value = pretty(rec.body);
+        testHeaders = rec.contentType ? { "content-type": rec.contentType } : {};
         setTimeout(() => { $("test").scrollIntoView(); payload.focus(); }, 300);
       }
     } catch (_) { /* storage blocked: nothing to re-run */ }
@@ -354,7 +357,7 @@
     const out = $("test-result"), status = $("test-status"), preview = $("test-preview"), logs = $("test-logs");
     const req = {
       script: val("script"), scriptEnabled: val("scriptEnabled"), payload: $("test-payload").value,
-      alias: val("alias"), avatar: val("avatar"), emoji: val("emoji"), username: val("username"), channel: val("channel"),
+      alias: val("alias"), avatar: val("avatar"), emoji: val("emoji"), username: val("username"), channel: val("channel"), headers: testHeaders,
     };
     $("run-test").disabled = true;
     let r;
@@ -416,12 +419,18 @@
     const items = r.history || [];
     if (!items.length) body.append(el("tr", {}, el("td", { colSpan: 4, className: "muted", textContent: "Nothing recorded yet." })));
     for (const h of items) {
-      const failed = h.error === true || !!h.errorStack || !!h.httpError || (h.status && h.status >= 400);
+      const failed = h.error === true || (typeof h.error === "string" && h.error !== "") || !!h.errorStack || !!h.httpError || (h.status && h.status >= 400);
       const result = el("span", { className: "badge " + (failed ? "warn" : "ok"), textContent: failed ? "error" : (h.finished === false ? "pending" : "ok") });
       const details = el("details", { className: "record" }, el("summary", { textContent: "Show" }));
+      const timing = h.totalMs !== undefined
+        ? "script " + (h.scriptRan ? "ran (" + Number(h.scriptMs || 0).toFixed(1) + " ms)" : "did not run") + ", total " + Number(h.totalMs).toFixed(1) + " ms"
+        : undefined;
       const sections = kind === "incoming"
-        ? [["Headers", h.headers], ["Body", h.body !== undefined ? h.body : h.content_raw !== undefined ? h.content_raw : h.data], ["Script logs", h.logs],
-          ["Steps", h.steps || h.step], ["Result", h.result !== undefined ? h.result : h.response], ["Error", h.errorStack || h.error]]
+        ? [["Request", (h.method || "POST") + " " + (h.url || "")], ["Headers", h.headers],
+          ["Body" + (h.bodyTruncated ? " (truncated)" : ""), h.body], ["Parsed content", h.content],
+          ["Steps", timing], ["Script logs", (h.logs || []).map((l) => "[" + l.level + "] " + l.message).join("\n")],
+          ["Script result", h.scriptResult], ["Messages posted", h.messages && h.messages.length ? h.messages : undefined],
+          ["Answer", h.response], ["Error", h.error]]
         : [["Request sent", h.httpCallData || h.data], ["URL", h.url], ["Answer", h.httpResult], ["HTTP error", h.httpError],
           ["Steps", h.steps || h.step], ["Script logs", h.logs], ["Error", h.errorStack]];
       for (const [t, v] of sections) if (v !== undefined && v !== null && v !== "") details.append(detailBlock(t, v));
@@ -436,18 +445,20 @@
       } else {
         const rerun = el("button", { type: "button", className: "small", textContent: "Re-run through the draft script" });
         rerun.addEventListener("click", () => {
-          const raw = h.content_raw !== undefined ? h.content_raw : JSON.stringify(h.body !== undefined ? h.body : h.data || {});
-          try { sessionStorage.setItem("sb-rerun", typeof raw === "string" ? raw : JSON.stringify(raw)); } catch (_) { /* ignore */ }
+          const raw = typeof h.body === "string" ? h.body : JSON.stringify(h.content || {});
+          const ct = h.headers && (h.headers["content-type"] || h.headers["Content-Type"]);
+          try { sessionStorage.setItem("sb-rerun", JSON.stringify({ body: raw, contentType: ct || "" })); } catch (_) { /* ignore */ }
           location.href = "/admin/integrations/incoming/" + encodeURIComponent(id) + "#test";
         });
         details.append(rerun);
       }
-      for (const l of (Array.isArray(h.logs) ? h.logs : [])) logLines.push([h._createdAt, l]);
+      for (const l of (Array.isArray(h.logs) ? h.logs : [])) logLines.push([l.ts_ms || h._createdAt, l]);
       if (h.errorStack) logLines.push([h._createdAt, { level: "error", message: String(h.errorStack) }]);
+      if (typeof h.error === "string" && h.error) logLines.push([h._createdAt, { level: "error", message: h.error }]);
       const tr = el("tr", {},
         el("td", { textContent: when(h._createdAt || h.ts) }),
         el("td", {}, kind === "incoming" ? result : el("code", { textContent: h.step || "" })),
-        el("td", { textContent: kind === "incoming" ? String(h.status || h.statusCode || "") : (h.event || "") + (h.url ? " → " + h.url : "") }),
+        el("td", { textContent: kind === "incoming" ? String(h.status || "") + (h.messages && h.messages.length ? " · posted " + h.messages.length : "") : (h.event || "") + (h.url ? " → " + h.url : "") }),
         el("td", {}, details));
       body.append(tr);
     }
