@@ -433,6 +433,34 @@ async fn integrations_form_test_panel_and_webhook() {
         "the empty list",
     )
     .await;
+
+    // A stored compile error is shown inline, at its line.
+    let (st, v) = s
+        .post(
+            Some(&s.admin),
+            "/api/v1/integrations.create",
+            json!({
+                "type": "webhook-incoming", "name": "broken", "enabled": true, "username": "admin",
+                "channel": "#general", "scriptEnabled": true,
+                "script": "class Script {\n  process_incoming_request() {\n    return {;\n  }\n}",
+            }),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let id = v["integration"]["_id"].as_str().unwrap();
+    b.goto(&s.url(&format!("/admin/integrations/incoming/{id}")))
+        .await;
+    b.wait_for(
+        "!document.getElementById('err-script').hidden",
+        10,
+        "the stored script error",
+    )
+    .await;
+    assert!(b.text("#err-script").await.contains("line 3"));
+    assert_eq!(b.text("#gutter .err-line").await, "3");
+    b.eval("document.getElementById('editor').scrollIntoView()")
+        .await;
+    b.screenshot("10b-incoming-script-error").await;
     b.assert_clean("integration pages");
     drop(b);
     s.stop().await;
