@@ -93,9 +93,9 @@ async fn login_chat_live_updates_and_logout() {
     b.wait_for("location.pathname === '/room/GENERAL'", 10, "the chat view")
         .await;
     b.wait_for(
-        "document.getElementById('live-state').textContent.startsWith('live')",
+        "document.getElementById('live-state').textContent === 'live'",
         15,
-        "the live channel",
+        "the realtime WebSocket subscription (not the polling fallback)",
     )
     .await;
 

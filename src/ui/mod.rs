@@ -37,7 +37,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("chat.html", include_str!("../../templates/chat.html")),
-    ("error.html", include_str!("../../templates/error.html")),
     (
         "admin_users.html",
         include_str!("../../templates/admin_users.html"),
