@@ -3,7 +3,7 @@
 //!
 //! The layout follows the architecture: [`http`] is the REST API (one file per area), [`chat`] the domain
 //! (users, rooms, messages, permissions), [`store`] the storage trait with its SQLite and PostgreSQL
-//! backends, [`realtime`] the event hub and DDP WebSocket. [`run`] is the one entry point, used by the
+//! backends, [`realtime`] the event hub and DDP WebSocket, [`ui`] the web UI. [`run`] is the one entry point, used by the
 //! binary and by the tests alike.
 
 pub mod chat;
@@ -16,6 +16,7 @@ pub mod model;
 pub mod realtime;
 pub mod script;
 pub mod store;
+pub mod ui;
 pub mod util;
 
 use std::future::Future;

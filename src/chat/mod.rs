@@ -6,6 +6,7 @@ pub mod permissions;
 pub mod reactions;
 pub mod rooms;
 pub mod users;
+pub mod views;
 
 use crate::realtime::hub::Hub;
 use crate::store::batch::BatchWriter;

@@ -52,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         .merge(integrations::router())
         .merge(hooks::router())
         .merge(crate::realtime::router())
+        .merge(crate::ui::router())
         .fallback(|| async { Error::NotFound })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
