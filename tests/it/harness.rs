@@ -161,6 +161,12 @@ impl TestServer {
         Self::launch(backend, data_dir, url, pg_db, &[]).await
     }
 
+    /// Stops the server gracefully, keeping its database (for `stop` or a test that checks the shutdown itself).
+    /// Panics if the server does not stop within 20 s or `run` returned an error.
+    pub async fn shutdown(&mut self) {
+        self.stop_server().await;
+    }
+
     async fn stop_server(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -317,10 +323,11 @@ impl TestServer {
     }
 }
 
-/// Declares each test once and runs it against both backends: `name::sqlite` and `name::postgres`.
+/// Declares each test once and runs it against both backends: `name::sqlite` and `name::postgres`. An optional
+/// `#[config("key" = "value", …)]` before a test starts its servers with those configuration overrides.
 #[macro_export]
 macro_rules! backend_tests {
-    ($(async fn $name:ident($server:ident: TestServer) $body:block)*) => {
+    ($($(#[config($($key:literal = $val:literal),* $(,)?)])? async fn $name:ident($server:ident: TestServer) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -329,12 +336,14 @@ macro_rules! backend_tests {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    run($crate::harness::TestServer::start($crate::harness::Backend::Sqlite).await).await;
+                    let overrides: &[(&str, &str)] = &[$($(($key, $val)),*)?];
+                    run($crate::harness::TestServer::start_with($crate::harness::Backend::Sqlite, overrides).await).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    run($crate::harness::TestServer::start($crate::harness::Backend::Postgres).await).await;
+                    let overrides: &[(&str, &str)] = &[$($(($key, $val)),*)?];
+                    run($crate::harness::TestServer::start_with($crate::harness::Backend::Postgres, overrides).await).await;
                 }
             }
         )*

@@ -7,6 +7,8 @@
 mod auth;
 mod bad_input;
 mod chat;
+mod clients;
+mod ddp;
 mod harness;
 mod hooks;
 mod integrations;
