@@ -30,6 +30,18 @@ pub struct Config {
     pub scripts: ScriptsConfig,
     pub egress: EgressConfig,
     pub hooks: HooksConfig,
+    pub outgoing: OutgoingConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutgoingConfig {
+    pub concurrency: usize,
+    pub poll_ms: u64,
+    pub lease_secs: u64,
+    pub history_days: u64,
+    pub retry_delay_percent: u64,
+    pub reload_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

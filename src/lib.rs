@@ -68,8 +68,27 @@ pub async fn run(
             "created the administrator with a generated password; it is shown only this once"
         );
     }
-    let integrations = Arc::new(start_integrations(&config, chat.clone())?);
+    let (integrations, egress_client) = start_integrations(&config, chat.clone())?;
+    let integrations = Arc::new(integrations);
+    integrations
+        .refresh_outgoing()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading outgoing integrations: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let o = &config.outgoing;
+    let delivery = integrations::delivery::Delivery::new(
+        integrations.clone(),
+        egress_client,
+        integrations::delivery::DeliverySettings {
+            concurrency: o.concurrency.max(1),
+            poll: std::time::Duration::from_millis(o.poll_ms.max(1)),
+            lease: std::time::Duration::from_secs(o.lease_secs.max(1)),
+            history_retention: std::time::Duration::from_secs(o.history_days * 86_400),
+            retry_delay_percent: o.retry_delay_percent,
+            reload: std::time::Duration::from_secs(o.reload_secs.max(1)),
+        },
+    );
+    let delivery_task = delivery.spawn(stop_rx.clone());
     let state = AppState {
         chat: chat.clone(),
         config: Arc::new(config),
@@ -91,6 +110,8 @@ pub async fn run(
             let _ = stop_tx.send(true);
         })
         .await?;
+    // Calls still in flight are abandoned: their jobs stay queued and run again after the lease.
+    delivery_task.abort();
     // Everything queued for the group commit before this point is written before the database closes.
     let _ = chat.writer.write(Vec::new()).await;
     chat.store.close().await;
@@ -102,7 +123,7 @@ pub async fn run(
 fn start_integrations(
     config: &Config,
     chat: Arc<Chat>,
-) -> anyhow::Result<integrations::Integrations> {
+) -> anyhow::Result<(integrations::Integrations, Arc<egress::GuardedClient>)> {
     let cidrs = egress::EgressPolicy::parse_cidr_list(&config.egress.allowed_cidrs.join(","))
         .map_err(|e| anyhow::anyhow!("egress.allowed_cidrs: {e}"))?;
     let policy = egress::EgressPolicy::from_parts(config.egress.allow_private_networks, cidrs);
@@ -123,7 +144,7 @@ fn start_integrations(
             max_threads: config.scripts.max_threads.max(config.scripts.threads),
             ..Default::default()
         },
-        client,
+        client.clone(),
     );
     let settings = integrations::IntegrationSettings {
         site_url: chat.settings.site_url.clone(),
@@ -134,7 +155,10 @@ fn start_integrations(
             config.hooks.rate_limit_burst,
         )),
     };
-    Ok(integrations::Integrations::new(chat, scripts, settings))
+    Ok((
+        integrations::Integrations::new(chat, scripts, settings),
+        client,
+    ))
 }
 
 /// A database URL fit for logs: the password, if any, replaced.

@@ -390,6 +390,125 @@ impl Integration {
             .and_then(Value::as_bool)
             .unwrap_or(false)
     }
+
+    pub fn is_outgoing(&self) -> bool {
+        self.kind == "webhook-outgoing"
+    }
+
+    fn extra_str(&self, key: &str) -> Option<&str> {
+        self.extra.get(key).and_then(Value::as_str)
+    }
+
+    fn extra_bool(&self, key: &str) -> bool {
+        self.extra.get(key).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    fn extra_strings(&self, key: &str) -> Vec<String> {
+        self.extra
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// Outgoing: the event that fires it (`sendMessage`, `roomCreated`, …).
+    pub fn event(&self) -> &str {
+        self.extra_str("event").unwrap_or("")
+    }
+
+    /// Outgoing: the URLs called, in order.
+    pub fn urls(&self) -> Vec<String> {
+        self.extra_strings("urls")
+    }
+
+    /// Outgoing: trigger words (`sendMessage` only); empty matches every message.
+    pub fn trigger_words(&self) -> Vec<String> {
+        self.extra_strings("triggerWords")
+    }
+
+    pub fn trigger_word_anywhere(&self) -> bool {
+        self.extra_bool("triggerWordAnywhere")
+    }
+
+    pub fn run_on_edits(&self) -> bool {
+        self.extra_bool("runOnEdits")
+    }
+
+    pub fn impersonate_user(&self) -> bool {
+        self.extra_bool("impersonateUser")
+    }
+
+    pub fn target_room(&self) -> Option<&str> {
+        self.extra_str("targetRoom").filter(|s| !s.trim().is_empty())
+    }
+
+    pub fn retry_failed_calls(&self) -> bool {
+        self.extra_bool("retryFailedCalls")
+    }
+
+    /// Retries after the first attempt (Rocket.Chat's `retryCount`; only meaningful with `retryFailedCalls`).
+    pub fn retry_count(&self) -> i64 {
+        self.extra.get("retryCount").and_then(Value::as_i64).unwrap_or(0)
+    }
+
+    /// `powers-of-ten`, `powers-of-two` or `increments-of-two` (anything else disables retrying).
+    pub fn retry_delay(&self) -> &str {
+        self.extra_str("retryDelay").unwrap_or("powers-of-ten")
+    }
+
+    /// The Standard Webhooks signing secret (`whsec_…`), shown to admins as `webhookSecret`.
+    pub fn webhook_secret(&self) -> Option<&str> {
+        self.extra_str("webhookSecret")
+    }
+}
+
+/// One outgoing call waiting in the durable queue. Its id is the `webhook-id` header, the same on every
+/// attempt, so a receiver can drop duplicates (a job re-run after a crash is sent again with the same id).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "integrationId")]
+    pub integration_id: String,
+    pub event: String,
+    pub url: String,
+    /// The payload (`request.data`), fixed when the event happened.
+    pub data: Value,
+    #[serde(rename = "triggerWord", default, skip_serializing_if = "Option::is_none")]
+    pub trigger_word: Option<String>,
+    /// The event's room, where replies go by default.
+    #[serde(rename = "roomId", default, skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<String>,
+    #[serde(rename = "createdAt")]
+    pub created_at: i64,
+    /// When the job may next be claimed (also stored as a column).
+    #[serde(rename = "dueAt")]
+    pub due_at: i64,
+    /// Attempts started so far, counting the current one once claimed (a column, not in the document).
+    #[serde(skip)]
+    pub attempts: i64,
+}
+
+/// One attempt of an outgoing call, in the shape of Rocket.Chat's `rocketchat_integration_history` records
+/// (dates kept in milliseconds in `doc` and rendered as ISO strings).
+#[derive(Clone, Debug)]
+pub struct OutgoingHistory {
+    pub id: String,
+    pub integration_id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub doc: Map<String, Value>,
+}
+
+impl OutgoingHistory {
+    pub fn render(&self, style: DateStyle) -> Value {
+        let mut v = Value::Object(self.doc.clone());
+        if let Some(o) = v.as_object_mut() {
+            o.insert("_createdAt".into(), style.date(self.created_at));
+            o.insert("_updatedAt".into(), style.date(self.updated_at));
+        }
+        v
+    }
 }
 
 /// One recorded call of an incoming hook (what arrived, what the script said, what was posted).

@@ -447,10 +447,17 @@ impl Chat {
                 Value::Array(self.mentions(&m.msg).await?),
             );
         }
+        // Outgoing integrations the message fires are queued in the same commit as the message itself.
+        let jobs = self.outgoing.message_jobs(room, &m);
+        let n_jobs = jobs.len();
+        let mut ops = Vec::with_capacity(1 + n_jobs);
+        ops.push(crate::store::batch::WriteOp::Message(Box::new(m.clone())));
+        ops.extend(
+            jobs.into_iter()
+                .map(|j| crate::store::batch::WriteOp::Job(Box::new(j))),
+        );
         self.writer
-            .write(vec![crate::store::batch::WriteOp::Message(Box::new(
-                m.clone(),
-            ))])
+            .write(ops)
             .await
             .map_err(|e| match e {
                 crate::store::DbError::Unique(_) => Error::meteor(
@@ -459,6 +466,7 @@ impl Chat {
                 ),
                 e => e.into(),
             })?;
+        self.jobs_written(n_jobs);
         self.publish_message(room, &m);
         Ok(m)
     }
@@ -662,7 +670,9 @@ impl Chat {
             m.extra
                 .insert("urls".into(), Value::Array(extract_urls(&m.msg)));
         }
-        self.store.update_message(&m).await?;
+        let jobs = self.outgoing.message_jobs(&room, &m);
+        self.store.update_message_with_jobs(&m, &jobs).await?;
+        self.jobs_written(jobs.len());
         self.publish_message(&room, &m);
         Ok(m)
     }

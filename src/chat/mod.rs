@@ -35,9 +35,19 @@ pub struct Chat {
     pub perms: PermissionCache,
     pub hub: Hub,
     pub settings: Settings,
+    /// Which outgoing integrations an event fires; consulted when writing the event, so its delivery jobs
+    /// commit with it (see [`crate::integrations::outgoing`]).
+    pub outgoing: std::sync::Arc<crate::integrations::outgoing::Registry>,
 }
 
 impl Chat {
+    /// Tells this node's delivery workers that jobs were committed (a no-op when there were none).
+    pub fn jobs_written(&self, n: usize) {
+        if n > 0 {
+            self.outgoing.wake.notify_one();
+        }
+    }
+
     /// Must be called inside the Tokio runtime: it starts the batch writer task. `keep_requests` is how
     /// many recorded requests each incoming hook keeps.
     pub fn new(store: Store, settings: Settings, keep_requests: i64) -> Chat {
@@ -48,6 +58,9 @@ impl Chat {
             writer,
             perms: PermissionCache::default(),
             hub: Hub::new(),
+            outgoing: std::sync::Arc::new(crate::integrations::outgoing::Registry::new(
+                settings.site_url.clone(),
+            )),
             settings,
         }
     }

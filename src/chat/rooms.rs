@@ -218,8 +218,13 @@ impl Chat {
                 )
             })
             .collect();
-        match self.store.create_room(&room, &subs, &[]).await {
-            Ok(()) => {}
+        let jobs = self.outgoing.room_created_jobs(&room, owner);
+        match self
+            .store
+            .create_room_with_jobs(&room, &subs, &[], &jobs)
+            .await
+        {
+            Ok(()) => self.jobs_written(jobs.len()),
             Err(crate::store::DbError::Unique(_)) => {
                 return Err(Error::meteor_details(
                     "error-duplicate-channel-name",
@@ -277,9 +282,14 @@ impl Chat {
             ));
         }
         let msg = Message::system(&room.id, "ul", &user.username, user, now_ms());
-        self.store
-            .remove_member(&room.id, &user.id, Some(&msg), now_ms())
-            .await?;
+        let jobs = self.outgoing.room_user_jobs("roomLeft", room, user);
+        if self
+            .store
+            .remove_member_with_jobs(&room.id, &user.id, Some(&msg), now_ms(), &jobs)
+            .await?
+        {
+            self.jobs_written(jobs.len());
+        }
         self.targets.invalidate();
         self.after_member_removed(room, &sub, &msg).await
     }
@@ -368,9 +378,14 @@ impl Chat {
             ));
         };
         let msg = Message::system(&room.id, "ru", &target.username, actor, now_ms());
-        self.store
-            .remove_member(&room.id, &target.id, Some(&msg), now_ms())
-            .await?;
+        let jobs = self.outgoing.room_user_jobs("roomLeft", room, target);
+        if self
+            .store
+            .remove_member_with_jobs(&room.id, &target.id, Some(&msg), now_ms(), &jobs)
+            .await?
+        {
+            self.jobs_written(jobs.len());
+        }
         self.targets.invalidate();
         self.after_member_removed(room, &sub, &msg).await?;
         Ok(())
@@ -444,7 +459,15 @@ impl Chat {
         let mut room = room.clone();
         room.archived = archived;
         room.updated_at = now_ms();
-        self.store.update_room(&room, Some(archived)).await?;
+        let jobs = if archived {
+            self.outgoing.room_user_jobs("roomArchived", &room, actor)
+        } else {
+            vec![]
+        };
+        self.store
+            .update_room_with_jobs(&room, Some(archived), &jobs)
+            .await?;
+        self.jobs_written(jobs.len());
         self.targets.invalidate();
         let t = if archived {
             "room-archived"

@@ -239,10 +239,12 @@ impl Chat {
             extra: n.extra.clone(),
         };
         let hash = hash_digest(sha256_hex(&n.password)).await?;
+        let jobs = self.outgoing.user_created_jobs(&user);
         self.store
-            .insert_user(&user, Some(&hash))
+            .insert_user_with_jobs(&user, Some(&hash), &jobs)
             .await
             .map_err(|e| field_taken(e, &n.username, &n.email))?;
+        self.jobs_written(jobs.len());
         if n.join_default_channels {
             let (defaults, _) = self
                 .store
@@ -577,13 +579,22 @@ impl Chat {
                 None => crate::model::Message::system(&room.id, "uj", &user.username, user, now),
             })
         };
+        let registry = self.outgoing.clone();
+        let jobs_for = |created: &[crate::model::Subscription]| {
+            if created.is_empty() {
+                vec![]
+            } else {
+                registry.room_user_jobs("roomJoined", room, user)
+            }
+        };
         let created = self
             .store
-            .add_members(&room.id, std::slice::from_ref(&sub), msg.as_slice())
+            .add_members_with_jobs(&room.id, std::slice::from_ref(&sub), msg.as_slice(), jobs_for)
             .await?;
         if created.is_empty() {
             return Ok(false);
         }
+        self.jobs_written(1);
         self.targets.invalidate();
         if let Some(room) = self.store.room_by_id(&room.id).await? {
             self.publish_subscription(&sub, "inserted");

@@ -1,6 +1,7 @@
 //! The `/hooks/...` endpoints: incoming webhook calls (`/hooks/:id/:token`, and the legacy
 //! `/hooks/:id/:userId/:token`), GET and POST, plus `/hooks/info/...`. Authentication is by the URL, CORS
-//! is open, as in Rocket.Chat.
+//! is open, as in Rocket.Chat. Also the Zapier-style helpers `/hooks/add/...` and `/hooks/remove/...`,
+//! which manage outgoing integrations and authenticate with an incoming integration's id and token.
 
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -138,8 +139,66 @@ async fn preflight() -> Response {
     r
 }
 
+/// The body of a helper call as a JSON object (an empty or non-object body is an empty object).
+async fn helper_body(state: &AppState, req: Request) -> Result<serde_json::Map<String, serde_json::Value>, Response> {
+    let body = read_body(req, state).await.map_err(IntoResponse::into_response)?;
+    Ok(serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default())
+}
+
+fn helper_error(e: crate::integrations::outgoing::HelperError) -> Response {
+    match e {
+        crate::integrations::outgoing::HelperError::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "success": false, "error": "Invalid integration id or token provided." })),
+        )
+            .into_response(),
+        crate::integrations::outgoing::HelperError::Failed(e) => e.into_response(),
+    }
+}
+
+/// POST /hooks/add/:id/:token — `{event, name, target_url, data?}` creates an outgoing integration.
+async fn helper_add(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let body = match helper_body(&state, req).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    match state.integrations.hooks_add(&id, &token, &body).await {
+        Ok(i) => {
+            let mut v = i.render(crate::util::DateStyle::Iso);
+            v["success"] = json!(true);
+            Json(v).into_response()
+        }
+        Err(e) => helper_error(e),
+    }
+}
+
+/// POST /hooks/remove/:id/:token — `{target_url}` deletes the outgoing integration calling that URL.
+async fn helper_remove(
+    State(state): State<AppState>,
+    Path((id, token)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let body = match helper_body(&state, req).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    match state.integrations.hooks_remove(&id, &token, &body).await {
+        Ok(()) => Json(json!({ "success": true })).into_response(),
+        Err(e) => helper_error(e),
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/hooks/add/{id}/{token}", axum::routing::post(helper_add))
+        .route("/hooks/remove/{id}/{token}", axum::routing::post(helper_remove))
         .route(
             "/hooks/{id}/{token}",
             get(hook).post(hook).options(preflight),

@@ -1,5 +1,6 @@
-//! `integrations.*`: create, list, get, update, remove, history — plus `integrations.dryRun`, our own
-//! endpoint that runs a saved or draft script against a recorded or supplied request without posting.
+//! `integrations.*`: create, list, get, update, remove, history, clearHistory, replayOutgoing — plus
+//! `integrations.dryRun`, our own endpoint that runs a saved or draft script against a recorded or supplied
+//! request without posting.
 
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -84,7 +85,8 @@ async fn remove(
     Ok(ok(json!({ "integration": render(&i) })))
 }
 
-/// GET /api/v1/integrations.history?id= — for incoming hooks, the recorded requests, newest first.
+/// GET /api/v1/integrations.history?id= — for outgoing integrations one record per attempt (Rocket.Chat's
+/// fields and step names), most recently updated first; for incoming hooks the recorded requests.
 async fn history(State(state): State<AppState>, auth: Auth, p: Params) -> Result<Json<Value>> {
     if !state.integrations.may_manage_any(&auth.user) {
         return Err(Error::RouteForbidden);
@@ -100,8 +102,19 @@ async fn history(State(state): State<AppState>, auth: Auth, p: Params) -> Result
     };
     let i = state.integrations.get(&auth.user, id, None).await?;
     let page = p.page();
-    let (records, total) = state.chat.store.hook_requests(&i.id, page).await?;
-    let items: Vec<Value> = records.iter().map(|r| r.render(DateStyle::Iso)).collect();
+    let (items, total): (Vec<Value>, i64) = if i.is_outgoing() {
+        let (records, total) = state.chat.store.outgoing_history(&i.id, page).await?;
+        (
+            records.iter().map(|r| r.render(DateStyle::Iso)).collect(),
+            total,
+        )
+    } else {
+        let (records, total) = state.chat.store.hook_requests(&i.id, page).await?;
+        (
+            records.iter().map(|r| r.render(DateStyle::Iso)).collect(),
+            total,
+        )
+    };
     Ok(ok(
         json!({ "history": items, "offset": page.offset, "items": items.len(), "count": items.len(), "total": total }),
     ))
@@ -114,8 +127,22 @@ async fn clear_history(
     p: Params,
 ) -> Result<Json<Value>> {
     let id = p.required("integrationId")?;
-    let i = state.integrations.get(&auth.user, id, None).await?;
-    state.chat.store.clear_hook_requests(&i.id).await?;
+    state.integrations.clear_history(&auth.user, id).await?;
+    Ok(ok(json!({})))
+}
+
+/// POST /api/v1/integrations.replayOutgoing — `{integrationId, historyId}`: queues that call again.
+async fn replay_outgoing(
+    State(state): State<AppState>,
+    auth: Auth,
+    p: Params,
+) -> Result<Json<Value>> {
+    let id = p.required("integrationId")?;
+    let history_id = p.required("historyId")?;
+    state
+        .integrations
+        .replay_outgoing(&auth.user, id, history_id)
+        .await?;
     Ok(ok(json!({})))
 }
 
@@ -141,5 +168,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/integrations.remove", post(remove))
         .route("/api/v1/integrations.history", get(history))
         .route("/api/v1/integrations.clearHistory", post(clear_history))
+        .route("/api/v1/integrations.replayOutgoing", post(replay_outgoing))
         .route("/api/v1/integrations.dryRun", post(dry_run))
 }

@@ -1,7 +1,11 @@
-//! Integrations: managing incoming (and, later, outgoing) webhooks with Rocket.Chat's validation rules and
-//! permission model ("manage all" versus "manage own"), and running incoming hooks ([`incoming`]).
+//! Integrations: managing incoming and outgoing webhooks with Rocket.Chat's validation rules and
+//! permission model ("manage all" versus "manage own"), running incoming hooks ([`incoming`]), matching
+//! events to outgoing integrations ([`outgoing`]) and delivering them through a durable queue
+//! ([`delivery`]).
 
+pub mod delivery;
 pub mod incoming;
+pub mod outgoing;
 pub mod ratelimit;
 
 use std::collections::HashMap;
@@ -160,7 +164,23 @@ impl Integrations {
                 .chat
                 .perms
                 .has(actor, &format!("manage-own-{w}-integrations"));
-        for c in &channels {
+        let mut channels = channels;
+        for c in channels.iter_mut() {
+            if kind == OUTGOING {
+                if let Some(k) = outgoing::SCOPE_KEYWORDS
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(c))
+                {
+                    // All public channels is free; private groups and DMs need the "manage all" right.
+                    if *k != "all_public_channels"
+                        && !self.chat.perms.has(actor, "manage-outgoing-integrations")
+                    {
+                        return Err(Error::meteor("error-invalid-channel", "Invalid Channel"));
+                    }
+                    *c = (*k).to_string();
+                    continue;
+                }
+            }
             if let Some(name) = c.strip_prefix('#') {
                 let room = self
                     .chat
@@ -227,9 +247,7 @@ impl Integrations {
     pub async fn create(&self, actor: &User, p: &Map<String, Value>) -> Result<Integration> {
         let kind = p.get("type").and_then(Value::as_str).unwrap_or("");
         if kind == OUTGOING {
-            return Err(Error::failure(
-                "Outgoing integrations are not available yet on this server.",
-            ));
+            return self.create_outgoing(actor, p).await;
         }
         if kind != INCOMING {
             return Err(Error::failure("Invalid integration type."));
@@ -301,10 +319,8 @@ impl Integrations {
             .await?
             .filter(|i| i.kind == kind)
             .ok_or_else(|| Error::failure("No integration found."))?;
-        if !i.is_incoming() {
-            return Err(Error::failure(
-                "Outgoing integrations are not available yet on this server.",
-            ));
+        if i.is_outgoing() {
+            return self.update_outgoing(actor, i, p).await;
         }
         if !self.may_manage(actor, &i) {
             return Err(Error::meteor_code("not_authorized"));
@@ -376,11 +392,18 @@ impl Integrations {
         }
         let id = match p.get("integrationId").and_then(Value::as_str) {
             Some(id) if !id.is_empty() => id.to_string(),
-            _ if kind == OUTGOING => {
-                return Err(Error::failure(
-                    "An integrationId or target_url needs to be provided.",
-                ))
-            }
+            _ if kind == OUTGOING => match p.get("target_url").and_then(Value::as_str) {
+                Some(url) if !url.is_empty() => self
+                    .chat
+                    .outgoing
+                    .by_url(url)
+                    .ok_or_else(|| Error::failure("No integration found."))?,
+                _ => {
+                    return Err(Error::failure(
+                        "An integrationId or target_url needs to be provided.",
+                    ))
+                }
+            },
             _ => {
                 return Err(Error::invalid_params(
                     "must have required property 'integrationId'",
@@ -399,6 +422,9 @@ impl Integrations {
         }
         self.chat.store.delete_integration(&i.id).await?;
         self.forget(&i.id);
+        if i.is_outgoing() {
+            self.refresh_outgoing().await?;
+        }
         Ok(i)
     }
 

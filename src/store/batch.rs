@@ -7,13 +7,21 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DbError, DbResult, Store};
-use crate::model::{HookRequest, Message};
+use crate::model::{DeliveryJob, HookRequest, Message, OutgoingHistory};
 
 /// One write the batcher can apply.
 #[derive(Clone, Debug)]
 pub enum WriteOp {
     Message(Box<Message>),
     HookRequest(Box<HookRequest>),
+    /// A new outgoing delivery job; written with the message that caused it, in the same transaction.
+    Job(Box<DeliveryJob>),
+    /// A finished job (delivered, or failed for good): removed from the queue.
+    JobDone(String),
+    /// A job to try again at `due_at`.
+    JobRetry { id: String, due_at: i64 },
+    /// One attempt's history record (inserted, or replaced when the id exists).
+    History(Box<OutgoingHistory>),
 }
 
 struct Job {

@@ -17,7 +17,8 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 
 use crate::model::{
-    HookRequest, Integration, LoginToken, Message, Permission, Role, Room, Subscription, User,
+    DeliveryJob, HookRequest, Integration, LoginToken, Message, OutgoingHistory, Permission, Role,
+    Room, Subscription, User,
 };
 
 /// A bound SQL parameter. Typed even when null, because PostgreSQL wants to know the type of a NULL.
@@ -279,13 +280,24 @@ impl Store {
 
     /// Inserts a user. A taken username or email is [`DbError::Unique`] naming the column.
     pub async fn insert_user(&self, u: &User, password_hash: Option<&str>) -> DbResult<()> {
-        self.db
-            .execute(
-                "INSERT INTO users (id, username_lower, email_lower, password_hash, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6)",
-                args![&u.id, lower(&u.username), u.email().map(lower), password_hash, u.updated_at, to_json(u)],
-            )
-            .await?;
-        Ok(())
+        self.insert_user_with_jobs(u, password_hash, &[]).await
+    }
+
+    /// Inserts a user together with the outgoing delivery jobs its creation fires (`userCreated`).
+    pub async fn insert_user_with_jobs(
+        &self,
+        u: &User,
+        password_hash: Option<&str>,
+        jobs: &[DeliveryJob],
+    ) -> DbResult<()> {
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "INSERT INTO users (id, username_lower, email_lower, password_hash, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+            args![&u.id, lower(&u.username), u.email().map(lower), password_hash, u.updated_at, to_json(u)],
+        )
+        .await?;
+        insert_jobs(&mut *tx, &jobs.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await
     }
 
     pub async fn update_user(&self, u: &User) -> DbResult<()> {
@@ -566,7 +578,19 @@ impl Store {
         subs: &[Subscription],
         msgs: &[Message],
     ) -> DbResult<()> {
+        self.create_room_with_jobs(room, subs, msgs, &[]).await
+    }
+
+    /// [`Self::create_room`] plus the outgoing delivery jobs the creation fires, in the same transaction.
+    pub async fn create_room_with_jobs(
+        &self,
+        room: &Room,
+        subs: &[Subscription],
+        msgs: &[Message],
+        jobs: &[DeliveryJob],
+    ) -> DbResult<()> {
         let mut tx = self.db.begin().await?;
+        insert_jobs(&mut *tx, &jobs.iter().collect::<Vec<_>>()).await?;
         tx.execute(
             "INSERT INTO rooms (id, t, name_lower, ts, msgs, users_count, lm, last_message, updated_at, doc) VALUES ($1, $2, $3, $4, 0, 0, NULL, NULL, $5, $6)",
             args![&room.id, &room.t, room.name.as_deref().map(lower), room.ts, room.updated_at, to_json(room)],
@@ -579,7 +603,18 @@ impl Store {
 
     /// Rewrites a room's document (topic, archived, …); counters are left alone.
     pub async fn update_room(&self, room: &Room, subs_archived: Option<bool>) -> DbResult<()> {
+        self.update_room_with_jobs(room, subs_archived, &[]).await
+    }
+
+    /// [`Self::update_room`] plus outgoing delivery jobs (`roomArchived`), in the same transaction.
+    pub async fn update_room_with_jobs(
+        &self,
+        room: &Room,
+        subs_archived: Option<bool>,
+        jobs: &[DeliveryJob],
+    ) -> DbResult<()> {
         let mut tx = self.db.begin().await?;
+        insert_jobs(&mut *tx, &jobs.iter().collect::<Vec<_>>()).await?;
         tx.execute(
             "UPDATE rooms SET name_lower = $2, updated_at = $3, doc = $4 WHERE id = $1",
             args![
@@ -799,6 +834,19 @@ impl Store {
         subs: &[Subscription],
         msgs: &[Message],
     ) -> DbResult<Vec<Subscription>> {
+        self.add_members_with_jobs(rid, subs, msgs, |_| Vec::new())
+            .await
+    }
+
+    /// [`Self::add_members`] plus the outgoing delivery jobs (`roomJoined`) for the memberships actually
+    /// created, which `jobs_for` builds from them, all in the same transaction.
+    pub async fn add_members_with_jobs(
+        &self,
+        rid: &str,
+        subs: &[Subscription],
+        msgs: &[Message],
+        jobs_for: impl Fn(&[Subscription]) -> Vec<DeliveryJob> + Send,
+    ) -> DbResult<Vec<Subscription>> {
         let mut tx = self.db.begin().await?;
         let mut created = Vec::new();
         let mut created_msgs = Vec::new();
@@ -818,6 +866,8 @@ impl Store {
         }
         insert_subs(&mut *tx, &created).await?;
         insert_msgs(&mut *tx, &created_msgs).await?;
+        let jobs = jobs_for(&created);
+        insert_jobs(&mut *tx, &jobs.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -829,6 +879,19 @@ impl Store {
         uid: &str,
         msg: Option<&Message>,
         now: i64,
+    ) -> DbResult<bool> {
+        self.remove_member_with_jobs(rid, uid, msg, now, &[]).await
+    }
+
+    /// [`Self::remove_member`] plus outgoing delivery jobs (`roomLeft`), written only if the membership
+    /// existed, in the same transaction.
+    pub async fn remove_member_with_jobs(
+        &self,
+        rid: &str,
+        uid: &str,
+        msg: Option<&Message>,
+        now: i64,
+        jobs: &[DeliveryJob],
     ) -> DbResult<bool> {
         let mut tx = self.db.begin().await?;
         let rows = tx
@@ -856,6 +919,7 @@ impl Store {
         if let Some(m) = msg {
             insert_msgs(&mut *tx, std::slice::from_ref(m)).await?;
         }
+        insert_jobs(&mut *tx, &jobs.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -930,7 +994,13 @@ impl Store {
     }
 
     pub async fn update_message(&self, m: &Message) -> DbResult<()> {
+        self.update_message_with_jobs(m, &[]).await
+    }
+
+    /// [`Self::update_message`] plus outgoing delivery jobs (`sendMessage` with `runOnEdits`).
+    pub async fn update_message_with_jobs(&self, m: &Message, jobs: &[DeliveryJob]) -> DbResult<()> {
         let mut tx = self.db.begin().await?;
+        insert_jobs(&mut *tx, &jobs.iter().collect::<Vec<_>>()).await?;
         tx.execute(
             "UPDATE messages SET updated_at = $2, doc = $3 WHERE id = $1",
             args![&m.id, m.updated_at, to_json(m)],
@@ -1026,6 +1096,16 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.execute(
             "DELETE FROM hook_requests WHERE integration_id = $1",
+            args![id],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM outgoing_history WHERE integration_id = $1",
+            args![id],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM delivery_jobs WHERE integration_id = $1",
             args![id],
         )
         .await?;
@@ -1155,14 +1235,59 @@ impl Store {
     pub async fn apply_writes(&self, ops: &[batch::WriteOp], keep_requests: i64) -> DbResult<()> {
         let mut msgs: Vec<&Message> = Vec::new();
         let mut records: Vec<&HookRequest> = Vec::new();
+        let mut jobs: Vec<&DeliveryJob> = Vec::new();
+        let mut done: Vec<&str> = Vec::new();
+        let mut retries: Vec<(&str, i64)> = Vec::new();
+        let mut history: Vec<&OutgoingHistory> = Vec::new();
         for op in ops {
             match op {
                 batch::WriteOp::Message(m) => msgs.push(m),
                 batch::WriteOp::HookRequest(r) => records.push(r),
+                batch::WriteOp::Job(j) => jobs.push(j),
+                batch::WriteOp::JobDone(id) => done.push(id),
+                batch::WriteOp::JobRetry { id, due_at } => retries.push((id, *due_at)),
+                batch::WriteOp::History(h) => history.push(h),
             }
         }
         let mut tx = self.db.begin().await?;
         insert_msgs_ref(&mut *tx, &msgs).await?;
+        insert_jobs(&mut *tx, &jobs).await?;
+        for chunk in done.chunks(ROWS_PER_STATEMENT) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            tx.execute(
+                &format!("DELETE FROM delivery_jobs WHERE id IN ({list})"),
+                chunk.iter().map(|id| Arg::from(*id)).collect(),
+            )
+            .await?;
+        }
+        for (id, due_at) in retries {
+            tx.execute(
+                "UPDATE delivery_jobs SET due_at = $2 WHERE id = $1",
+                args![id, due_at],
+            )
+            .await?;
+        }
+        for chunk in history.chunks(ROWS_PER_STATEMENT) {
+            let mut a = Vec::with_capacity(chunk.len() * 5);
+            for h in chunk {
+                a.extend(args![
+                    &h.id,
+                    &h.integration_id,
+                    h.created_at,
+                    h.updated_at,
+                    to_json(&h.doc)
+                ]);
+            }
+            let sql = format!(
+                "INSERT INTO outgoing_history (id, integration_id, created_at, updated_at, doc) VALUES {} \
+                 ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc",
+                placeholders(chunk.len(), 5)
+            );
+            tx.execute(&sql, a).await?;
+        }
         // Multi-row inserts: one statement per chunk instead of one per request keeps the writer's
         // per-request cost small.
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
@@ -1192,6 +1317,170 @@ impl Store {
         }
         tx.commit().await
     }
+}
+
+impl Store {
+    // ---- outgoing delivery queue and history ------------------------------------------------------------
+
+    /// Claims up to `limit` due jobs: each becomes invisible to other claimers until `lease_until` (when a
+    /// worker that died holding it lets it be claimed again) and its attempt counter goes up by one. On
+    /// PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several nodes claim concurrently without waiting for each
+    /// other; SQLite has a single writer, so the one statement is already exclusive.
+    pub async fn claim_jobs(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> DbResult<Vec<DeliveryJob>> {
+        let lock = match self.kind() {
+            BackendKind::Sqlite => "",
+            BackendKind::Postgres => "FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE delivery_jobs SET due_at = $1, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM delivery_jobs WHERE due_at <= $2 ORDER BY due_at LIMIT $3 {lock}) \
+             RETURNING attempts, doc"
+        );
+        let mut tx = self.db.begin().await?;
+        let rows = tx.query(&sql, args![lease_until, now, limit]).await?;
+        tx.commit().await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut j: DeliveryJob = r.json(1)?;
+            j.attempts = r.int(0);
+            jobs.push(j);
+        }
+        jobs.sort_by_key(|j| (j.created_at, j.due_at));
+        Ok(jobs)
+    }
+
+    /// Adds one job outside any other write (replays).
+    pub async fn insert_job(&self, job: &DeliveryJob) -> DbResult<()> {
+        let mut tx = self.db.begin().await?;
+        insert_jobs(&mut *tx, &[job]).await?;
+        tx.commit().await
+    }
+
+    /// Jobs still queued for an integration (delivered ones are gone).
+    pub async fn pending_jobs(&self, integration_id: &str) -> DbResult<i64> {
+        let rows = self
+            .db
+            .query(
+                "SELECT COUNT(*) FROM delivery_jobs WHERE integration_id = $1",
+                args![integration_id],
+            )
+            .await?;
+        Ok(rows.first().map(|r| r.int(0)).unwrap_or(0))
+    }
+
+    /// A page of an integration's history, most recently updated first.
+    pub async fn outgoing_history(
+        &self,
+        integration_id: &str,
+        page: Page,
+    ) -> DbResult<(Vec<OutgoingHistory>, i64)> {
+        let total = self
+            .db
+            .query(
+                "SELECT COUNT(*) FROM outgoing_history WHERE integration_id = $1",
+                args![integration_id],
+            )
+            .await?
+            .first()
+            .map(|r| r.int(0))
+            .unwrap_or(0);
+        let seq = self.seq_column();
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT id, integration_id, created_at, updated_at, doc FROM outgoing_history WHERE integration_id = $1 ORDER BY updated_at DESC, {seq} DESC LIMIT $2 OFFSET $3"),
+                args![integration_id, page.count, page.offset],
+            )
+            .await?;
+        Ok((
+            rows.iter().map(history_from_row).collect::<DbResult<_>>()?,
+            total,
+        ))
+    }
+
+    pub async fn outgoing_history_record(
+        &self,
+        integration_id: &str,
+        id: &str,
+    ) -> DbResult<Option<OutgoingHistory>> {
+        let rows = self
+            .db
+            .query(
+                "SELECT id, integration_id, created_at, updated_at, doc FROM outgoing_history WHERE integration_id = $1 AND id = $2",
+                args![integration_id, id],
+            )
+            .await?;
+        rows.first().map(history_from_row).transpose()
+    }
+
+    pub async fn clear_outgoing_history(&self, integration_id: &str) -> DbResult<()> {
+        self.db
+            .execute(
+                "DELETE FROM outgoing_history WHERE integration_id = $1",
+                args![integration_id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes history records last updated before `before` (the retention period); returns how many.
+    pub async fn purge_outgoing_history(&self, before: i64) -> DbResult<u64> {
+        self.db
+            .execute(
+                "DELETE FROM outgoing_history WHERE updated_at < $1",
+                args![before],
+            )
+            .await
+    }
+
+    /// Every outgoing integration (for the in-memory trigger registry).
+    pub async fn outgoing_integrations(&self) -> DbResult<Vec<Integration>> {
+        let rows = self
+            .db
+            .query(
+                "SELECT doc FROM integrations WHERE kind = 'webhook-outgoing' ORDER BY created_at, id",
+                vec![],
+            )
+            .await?;
+        rows.iter().map(|r| r.json(0)).collect()
+    }
+}
+
+fn history_from_row(r: &Row) -> DbResult<OutgoingHistory> {
+    Ok(OutgoingHistory {
+        id: r.text(0),
+        integration_id: r.text(1),
+        created_at: r.int(2),
+        updated_at: r.int(3),
+        doc: r.json(4)?,
+    })
+}
+
+/// Inserts delivery jobs (multi-row), inside the transaction of the event that caused them.
+async fn insert_jobs(tx: &mut dyn Tx, jobs: &[&DeliveryJob]) -> DbResult<()> {
+    for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
+        let mut a = Vec::with_capacity(chunk.len() * 5);
+        for j in chunk {
+            a.extend(args![
+                &j.id,
+                &j.integration_id,
+                j.due_at,
+                j.created_at,
+                to_json(j)
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO delivery_jobs (id, integration_id, due_at, created_at, doc) VALUES {}",
+            placeholders(chunk.len(), 5)
+        );
+        tx.execute(&sql, a).await?;
+    }
+    Ok(())
 }
 
 /// Rows per multi-row INSERT (well under SQLite's parameter limit).

@@ -350,6 +350,31 @@ macro_rules! backend_tests {
     };
 }
 
+/// Like [`backend_tests!`], with configuration overrides for every test in the block:
+/// `backend_tests_with! { [("key", "value"), …]; async fn … }`.
+#[macro_export]
+macro_rules! backend_tests_with {
+    ($overrides:expr; $(async fn $name:ident($server:ident: TestServer) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn run($server: TestServer) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::harness::TestServer::start_with($crate::harness::Backend::Sqlite, &$overrides).await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    run($crate::harness::TestServer::start_with($crate::harness::Backend::Postgres, &$overrides).await).await;
+                }
+            }
+        )*
+    };
+}
+
 /// An incoming integration as created through the API.
 #[derive(Clone, Debug)]
 #[allow(dead_code)]

@@ -13,6 +13,8 @@ mod harness;
 mod hooks;
 mod integrations;
 mod lifecycle;
+mod outgoing;
 mod permissions;
+mod receiver;
 mod rooms;
 mod users;

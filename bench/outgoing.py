@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Outgoing webhook benchmark.
+
+Starts a release build of Switchboard on a fresh SQLite database (durable: synchronous=full by default), an
+incoming hook as the message source, and a local receiver standing in for a bot. In one run it measures:
+
+  1. message posting throughput (wrk POSTing to the incoming hook) with no outgoing integration;
+  2. the same with an outgoing `sendMessage` integration on the room, calling the local receiver;
+  3. for (2): deliveries per second at the receiver and end-to-end latency (message timestamp → receipt),
+     and that every stored message was delivered exactly once (by `webhook-id`).
+
+The receiver is a minimal asyncio HTTP/1.1 server (keep-alive) answering 200 with an empty body.
+Everything targets 127.0.0.1 and stops by itself.
+
+Usage: bench/outgoing.py [--duration 10] [--connections 64] [--binary target/release/switchboard]
+Needs: wrk (Debian package `wrk`), a release build (`cargo build --release`).
+"""
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hooks import call, free_port, wrk  # noqa: E402
+
+BODY = '{"text":"deploy finished"}'
+
+
+class Receiver:
+    """Records (arrival time, webhook-id, message timestamp) for every POST."""
+
+    def __init__(self):
+        self.records = []
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(asyncio.start_server(self._conn, "127.0.0.1", self.port, backlog=1024))
+        self.loop.run_forever()
+
+    async def _conn(self, reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length, wid = 0, ""
+                for line in head.split(b"\r\n")[1:]:
+                    k, _, v = line.partition(b":")
+                    k = k.strip().lower()
+                    if k == b"content-length":
+                        length = int(v)
+                    elif k == b"webhook-id":
+                        wid = v.strip().decode()
+                body = await reader.readexactly(length) if length else b""
+                now = time.time()
+                try:
+                    ts = json.loads(body).get("timestamp", "")
+                except ValueError:
+                    ts = ""
+                self.records.append((now, wid, ts))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def iso_to_epoch(s):
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--binary", default="target/release/switchboard")
+    ap.add_argument("--synchronous", default="full", help="SQLite durability: full or normal")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    if not os.path.exists(args.binary):
+        sys.exit(f"{args.binary} is missing: run cargo build --release")
+
+    rx = Receiver()
+    tmp = tempfile.mkdtemp(prefix="sb-bench-out-")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, SWITCHBOARD_ADMIN_PASSWORD="bench-pass", SWITCHBOARD_LOG="warn", RUST_LOG="warn",
+               SWITCHBOARD_SQLITE_SYNCHRONOUS=args.synchronous, SWITCHBOARD_EGRESS__ALLOW_PRIVATE_NETWORKS="true",
+               SWITCHBOARD_OUTGOING__CONCURRENCY="256")
+    server = subprocess.Popen([args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", tmp], env=env)
+    try:
+        for _ in range(200):
+            try:
+                call(base, "/api/info")
+                break
+            except OSError:
+                time.sleep(0.05)
+        login = call(base, "/api/v1/login", {"user": "admin", "password": "bench-pass"})["data"]
+        auth = {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
+        i = call(base, "/api/v1/integrations.create", {
+            "type": "webhook-incoming", "name": "source", "enabled": True, "username": "rocket.cat",
+            "channel": "#general", "scriptEnabled": False}, auth)["integration"]
+        hook = f"{base}/hooks/{i['_id']}/{i['token']}"
+        lua = os.path.join(tmp, "post.lua")
+        with open(lua, "w") as f:
+            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                    f"wrk.body = '{BODY}'\n")
+        total = lambda: call(base, "/api/v1/channels.messages?roomId=GENERAL&count=1", headers=auth)["total"]
+        wrk(hook, argparse.Namespace(**{**vars(args), "duration": 2}), lua)  # warm-up
+        without = wrk(hook, args, lua)
+
+        call(base, "/api/v1/integrations.create", {
+            "type": "webhook-outgoing", "name": "bot", "enabled": True, "username": "rocket.cat",
+            "channel": "#general", "event": "sendMessage", "scriptEnabled": False,
+            "urls": [f"http://127.0.0.1:{rx.port}/hook"]}, auth)
+        before = total()
+        started = time.time()
+        with_out = wrk(hook, args, lua)
+        stored = total() - before
+        deadline = time.time() + 120
+        while len(rx.records) < stored and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    recs = list(rx.records)
+    ids = {r[1] for r in recs}
+    lat_ms = [(t - iso_to_epoch(ts)) * 1000 for t, _, ts in recs if ts]
+    span = (recs[-1][0] - recs[0][0]) if len(recs) > 1 else float("nan")
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, SQLite synchronous={args.synchronous}, "
+          f"{os.cpu_count()} CPUs\n")
+    print(f"{'message posting (incoming hook)':<40} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, r in (("without outgoing integration", without), ("with outgoing integration", with_out)):
+        print(f"{name:<40} {r['rps']:>10.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}")
+    print(f"\nposting with/without: {with_out['rps'] / without['rps']:.0%}")
+    print(f"messages stored: {stored}; deliveries received: {len(recs)} ({len(ids)} distinct webhook-ids)")
+    print(f"deliveries/s (first to last delivery): {len(recs) / span:.0f}; "
+          f"(from the start of posting): {len(recs) / (recs[-1][0] - started):.0f}" if recs else "no deliveries")
+    print(f"end-to-end latency ms: p50 {pct(lat_ms, 50):.1f}  p90 {pct(lat_ms, 90):.1f}  p99 {pct(lat_ms, 99):.1f}  "
+          f"max {max(lat_ms) if lat_ms else float('nan'):.1f}")
+    ok = len(ids) >= stored
+    print("OK" if ok else "MISSING DELIVERIES")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
