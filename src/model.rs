@@ -400,14 +400,22 @@ impl Integration {
     }
 
     fn extra_bool(&self, key: &str) -> bool {
-        self.extra.get(key).and_then(Value::as_bool).unwrap_or(false)
+        self.extra
+            .get(key)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     fn extra_strings(&self, key: &str) -> Vec<String> {
         self.extra
             .get(key)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -439,7 +447,8 @@ impl Integration {
     }
 
     pub fn target_room(&self) -> Option<&str> {
-        self.extra_str("targetRoom").filter(|s| !s.trim().is_empty())
+        self.extra_str("targetRoom")
+            .filter(|s| !s.trim().is_empty())
     }
 
     pub fn retry_failed_calls(&self) -> bool {
@@ -448,7 +457,10 @@ impl Integration {
 
     /// Retries after the first attempt (Rocket.Chat's `retryCount`; only meaningful with `retryFailedCalls`).
     pub fn retry_count(&self) -> i64 {
-        self.extra.get("retryCount").and_then(Value::as_i64).unwrap_or(0)
+        self.extra
+            .get("retryCount")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
     }
 
     /// `powers-of-ten`, `powers-of-two` or `increments-of-two` (anything else disables retrying).
@@ -474,7 +486,11 @@ pub struct DeliveryJob {
     pub url: String,
     /// The payload (`request.data`), fixed when the event happened.
     pub data: Value,
-    #[serde(rename = "triggerWord", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "triggerWord",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub trigger_word: Option<String>,
     /// The event's room, where replies go by default.
     #[serde(rename = "roomId", default, skip_serializing_if = "Option::is_none")]

@@ -456,16 +456,13 @@ impl Chat {
             jobs.into_iter()
                 .map(|j| crate::store::batch::WriteOp::Job(Box::new(j))),
         );
-        self.writer
-            .write(ops)
-            .await
-            .map_err(|e| match e {
-                crate::store::DbError::Unique(_) => Error::meteor(
-                    "error-duplicate-message-id",
-                    "A message with this _id already exists",
-                ),
-                e => e.into(),
-            })?;
+        self.writer.write(ops).await.map_err(|e| match e {
+            crate::store::DbError::Unique(_) => Error::meteor(
+                "error-duplicate-message-id",
+                "A message with this _id already exists",
+            ),
+            e => e.into(),
+        })?;
         self.jobs_written(n_jobs);
         self.publish_message(room, &m);
         Ok(m)

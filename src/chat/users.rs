@@ -589,7 +589,12 @@ impl Chat {
         };
         let created = self
             .store
-            .add_members_with_jobs(&room.id, std::slice::from_ref(&sub), msg.as_slice(), jobs_for)
+            .add_members_with_jobs(
+                &room.id,
+                std::slice::from_ref(&sub),
+                msg.as_slice(),
+                jobs_for,
+            )
             .await?;
         if created.is_empty() {
             return Ok(false);

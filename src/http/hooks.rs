@@ -140,8 +140,13 @@ async fn preflight() -> Response {
 }
 
 /// The body of a helper call as a JSON object (an empty or non-object body is an empty object).
-async fn helper_body(state: &AppState, req: Request) -> Result<serde_json::Map<String, serde_json::Value>, Response> {
-    let body = read_body(req, state).await.map_err(IntoResponse::into_response)?;
+async fn helper_body(
+    state: &AppState,
+    req: Request,
+) -> Result<serde_json::Map<String, serde_json::Value>, Response> {
+    let body = read_body(req, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
     Ok(serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.as_object().cloned())
@@ -198,7 +203,10 @@ async fn helper_remove(
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/hooks/add/{id}/{token}", axum::routing::post(helper_add))
-        .route("/hooks/remove/{id}/{token}", axum::routing::post(helper_remove))
+        .route(
+            "/hooks/remove/{id}/{token}",
+            axum::routing::post(helper_remove),
+        )
         .route(
             "/hooks/{id}/{token}",
             get(hook).post(hook).options(preflight),

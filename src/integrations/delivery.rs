@@ -70,7 +70,9 @@ impl Default for DeliverySettings {
 /// `retryDelay` formulas; `None` for an unknown strategy.
 pub fn retry_delay(strategy: &str, tries: u32) -> Option<Duration> {
     let ms: u64 = match strategy {
-        "powers-of-ten" => 10u64.checked_pow(tries.saturating_add(2)).unwrap_or(u64::MAX),
+        "powers-of-ten" => 10u64
+            .checked_pow(tries.saturating_add(2))
+            .unwrap_or(u64::MAX),
         "powers-of-two" => 2u64
             .checked_pow(tries.saturating_add(1))
             .and_then(|v| v.checked_mul(1000))
@@ -174,7 +176,10 @@ impl Delivery {
 
     /// Runs the worker until `shutdown` turns true. In-flight calls are abandoned at shutdown; their
     /// jobs stay in the queue and are claimed again after the lease.
-    pub fn spawn(self: &Arc<Self>, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    pub fn spawn(
+        self: &Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move {
             let permits = Arc::new(Semaphore::new(me.settings.concurrency.max(1)));
@@ -335,7 +340,8 @@ impl Delivery {
         if let Some(after) = retry_after {
             wait = wait.max(after);
         }
-        let wait_ms = (wait.as_millis() as u64).saturating_mul(self.settings.retry_delay_percent) / 100;
+        let wait_ms =
+            (wait.as_millis() as u64).saturating_mul(self.settings.retry_delay_percent) / 100;
         let due = now_ms().saturating_add(wait_ms as i64);
         a.step(format!("going-to-retry-{}", tries + 1));
         a.set("nextAttemptAt", json!(crate::util::iso(due)));
@@ -387,14 +393,23 @@ impl Delivery {
             a.step("execute-script-getting-script");
             let method = "prepare_outgoing_request";
             match self
-                .call_script(i, compiled, method, json!({ "request": request.clone() }), a)
+                .call_script(
+                    i,
+                    compiled,
+                    method,
+                    json!({ "request": request.clone() }),
+                    a,
+                )
                 .await
             {
                 Err(ScriptFailure::MethodNotFound { .. }) => {
                     a.step(format!("execute-script-no-method-{method}"));
                 }
                 Err(f) => {
-                    a.fail(format!("execute-script-error-running-{method}"), Some(f.to_string()));
+                    a.fail(
+                        format!("execute-script-error-running-{method}"),
+                        Some(f.to_string()),
+                    );
                     // A script error is a bug in the script: retrying the same input would fail again.
                     return Outcome::Done;
                 }
@@ -417,7 +432,11 @@ impl Delivery {
                             }
                         }
                     }
-                    let has = |k: &str| opts.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                    let has = |k: &str| {
+                        opts.get(k)
+                            .and_then(Value::as_str)
+                            .is_some_and(|s| !s.is_empty())
+                    };
                     if !has("url") || !has("method") {
                         a.step("after-prepare-no-url_or_method");
                         return Outcome::Done;
@@ -444,7 +463,10 @@ impl Delivery {
         }
         let started = std::time::Instant::now();
         let result = self.client.send(egress).await;
-        a.set("durationMs", json!(started.elapsed().as_secs_f64() * 1000.0));
+        a.set(
+            "durationMs",
+            json!(started.elapsed().as_secs_f64() * 1000.0),
+        );
         a.step("after-http-call");
         let resp = match result {
             Ok(r) => r,
@@ -473,14 +495,23 @@ impl Delivery {
                 "content_raw": text, "headers": headers,
             });
             match self
-                .call_script(i, compiled, method, json!({ "request": request, "response": response }), a)
+                .call_script(
+                    i,
+                    compiled,
+                    method,
+                    json!({ "request": request, "response": response }),
+                    a,
+                )
                 .await
             {
                 Err(ScriptFailure::MethodNotFound { .. }) => {
                     a.step(format!("execute-script-no-method-{method}"));
                 }
                 Err(f) => {
-                    a.fail(format!("execute-script-error-running-{method}"), Some(f.to_string()));
+                    a.fail(
+                        format!("execute-script-error-running-{method}"),
+                        Some(f.to_string()),
+                    );
                     return Outcome::Done;
                 }
                 Ok(Some(Value::Bool(false))) => {
@@ -503,20 +534,20 @@ impl Delivery {
         }
         match resp.status {
             200..=299 => {
-                let reply = parsed
-                    .as_ref()
-                    .and_then(Value::as_object)
-                    .filter(|o| {
-                        o.get("text").is_some_and(|t| t.as_str().is_some_and(|s| !s.is_empty()))
-                            || o.get("attachments").is_some_and(Value::is_array)
-                    });
+                let reply = parsed.as_ref().and_then(Value::as_object).filter(|o| {
+                    o.get("text")
+                        .is_some_and(|t| t.as_str().is_some_and(|s| !s.is_empty()))
+                        || o.get("attachments").is_some_and(Value::is_array)
+                });
                 if let Some(body) = reply {
                     match self.post_reply(i, job, body).await {
                         Ok(sent) => {
                             a.set("resultMessage", json!(sent));
                             a.step("url-response-sent-message");
                         }
-                        Err(e) => a.fail("after-http-call-send-message-failed", Some(e.to_string())),
+                        Err(e) => {
+                            a.fail("after-http-call-send-message-failed", Some(e.to_string()))
+                        }
                     }
                 }
                 Outcome::Done
@@ -550,7 +581,10 @@ impl Delivery {
         job: &DeliveryJob,
         request: &Value,
     ) -> std::result::Result<EgressRequest, String> {
-        let method = request["method"].as_str().unwrap_or("POST").to_ascii_uppercase();
+        let method = request["method"]
+            .as_str()
+            .unwrap_or("POST")
+            .to_ascii_uppercase();
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let url = request["url"].as_str().unwrap_or(&job.url).to_string();
         let mut req = EgressRequest::new(method, url);
@@ -569,7 +603,8 @@ impl Delivery {
                 return Err("auth must be \"user:password\"".into());
             }
             let b = base64::engine::general_purpose::STANDARD.encode(auth);
-            req.headers.push(("Authorization".into(), format!("Basic {b}")));
+            req.headers
+                .push(("Authorization".into(), format!("Basic {b}")));
         }
         let body: Bytes = match request.get("data").filter(|d| !d.is_null()) {
             Some(d) => {
@@ -586,7 +621,8 @@ impl Delivery {
         }
         let ts = now_ms() / 1000;
         req.headers.push(("webhook-id".into(), job.id.clone()));
-        req.headers.push(("webhook-timestamp".into(), ts.to_string()));
+        req.headers
+            .push(("webhook-timestamp".into(), ts.to_string()));
         if let Some(secret) = i.webhook_secret() {
             req.headers
                 .push(("webhook-signature".into(), sign(secret, &job.id, ts, &body)));
@@ -630,7 +666,9 @@ impl Delivery {
         let mut targets: Vec<String> = Vec::new();
         match body.get("channel") {
             Some(Value::String(s)) if !s.trim().is_empty() => targets.push(s.clone()),
-            Some(Value::Array(a)) => targets.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
+            Some(Value::Array(a)) => {
+                targets.extend(a.iter().filter_map(Value::as_str).map(str::to_string))
+            }
             _ => {}
         }
         if let Some(t) = i.target_room() {
@@ -688,7 +726,10 @@ impl Integrations {
             .await?
             .ok_or_else(|| Error::meteor("error-invalid-integration", "Invalid integration"))?;
         if !self.may_manage(actor, &i) {
-            return Err(Error::meteor("error-invalid-integration", "Invalid integration"));
+            return Err(Error::meteor(
+                "error-invalid-integration",
+                "Invalid integration",
+            ));
         }
         if !i.is_outgoing() {
             return Err(Error::meteor(
@@ -702,7 +743,10 @@ impl Integrations {
             .outgoing_history_record(&i.id, history_id)
             .await?
             .ok_or_else(|| {
-                Error::meteor("error-invalid-integration-history", "Invalid Integration History")
+                Error::meteor(
+                    "error-invalid-integration-history",
+                    "Invalid Integration History",
+                )
             })?;
         let Some(data) = h.doc.get("data").filter(|d| !d.is_null()).cloned() else {
             return Err(Error::meteor(
@@ -743,7 +787,10 @@ impl Integrations {
             .await?
             .ok_or_else(|| Error::meteor("error-invalid-integration", "Invalid integration"))?;
         if !self.may_manage(actor, &i) {
-            return Err(Error::meteor("error-invalid-integration", "Invalid integration"));
+            return Err(Error::meteor(
+                "error-invalid-integration",
+                "Invalid integration",
+            ));
         }
         if i.is_outgoing() {
             self.chat.store.clear_outgoing_history(&i.id).await?;
@@ -762,15 +809,21 @@ mod tests {
     fn retry_schedules_follow_rocketchat() {
         let ms = |s: &str, t: u32| retry_delay(s, t).map(|d| d.as_millis() as u64);
         assert_eq!(
-            (0..5).map(|t| ms("powers-of-ten", t).unwrap()).collect::<Vec<_>>(),
+            (0..5)
+                .map(|t| ms("powers-of-ten", t).unwrap())
+                .collect::<Vec<_>>(),
             vec![100, 1_000, 10_000, 100_000, 1_000_000]
         );
         assert_eq!(
-            (0..4).map(|t| ms("powers-of-two", t).unwrap()).collect::<Vec<_>>(),
+            (0..4)
+                .map(|t| ms("powers-of-two", t).unwrap())
+                .collect::<Vec<_>>(),
             vec![2_000, 4_000, 8_000, 16_000]
         );
         assert_eq!(
-            (0..4).map(|t| ms("increments-of-two", t).unwrap()).collect::<Vec<_>>(),
+            (0..4)
+                .map(|t| ms("increments-of-two", t).unwrap())
+                .collect::<Vec<_>>(),
             vec![2_000, 4_000, 6_000, 8_000]
         );
         assert_eq!(ms("fibonacci", 0), None);

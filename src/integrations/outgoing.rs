@@ -76,7 +76,11 @@ pub fn event_kind(name: &str) -> Option<&'static EventKind> {
 }
 
 /// The channel scope keywords of outgoing integrations.
-pub const SCOPE_KEYWORDS: &[&str] = &["all_public_channels", "all_private_groups", "all_direct_messages"];
+pub const SCOPE_KEYWORDS: &[&str] = &[
+    "all_public_channels",
+    "all_private_groups",
+    "all_direct_messages",
+];
 
 /// Registry key for integrations whose event ignores channels.
 const ANY: &str = "__any";
@@ -137,7 +141,10 @@ impl Integrations {
             _ => return Err(Error::invalid_params("must have required property 'event'")),
         };
         let Some(event) = event_kind(&event_name) else {
-            return Err(Error::meteor("error-invalid-event-type", "Invalid event type"));
+            return Err(Error::meteor(
+                "error-invalid-event-type",
+                "Invalid event type",
+            ));
         };
         i.name = required_string(p, "name")?;
         i.enabled = required_bool(p, "enabled")?;
@@ -215,7 +222,10 @@ impl Integrations {
             "triggerWordAnywhere".into(),
             json!(optional_bool(p, "triggerWordAnywhere")?),
         );
-        e.insert("runOnEdits".into(), json!(p.get("runOnEdits") == Some(&json!(true))));
+        e.insert(
+            "runOnEdits".into(),
+            json!(p.get("runOnEdits") == Some(&json!(true))),
+        );
         e.insert(
             "impersonateUser".into(),
             json!(optional_bool(p, "impersonateUser")?),
@@ -400,7 +410,12 @@ impl Registry {
 
     /// The enabled integrations `event` fires in `room` (or anywhere, for events without a room), each
     /// once, in registration order.
-    fn candidates(&self, event: &str, room: Option<&Room>, actor: Option<&str>) -> Vec<Arc<Integration>> {
+    fn candidates(
+        &self,
+        event: &str,
+        room: Option<&Room>,
+        actor: Option<&str>,
+    ) -> Vec<Arc<Integration>> {
         let snap = self.snap();
         let Some(by_key) = snap.triggers.get(event) else {
             return vec![];
@@ -476,7 +491,12 @@ impl Registry {
         if m.t.is_some() {
             return vec![];
         }
-        if let Some(bot_id) = m.extra.get("bot").and_then(|b| b.get("i")).and_then(Value::as_str) {
+        if let Some(bot_id) = m
+            .extra
+            .get("bot")
+            .and_then(|b| b.get("i"))
+            .and_then(Value::as_str)
+        {
             if self.get(bot_id).is_some() {
                 return vec![];
             }
@@ -520,7 +540,13 @@ impl Registry {
             d.insert("user_name".into(), json!(owner.username));
             d.insert("owner".into(), user_doc(owner));
             d.insert("room".into(), room.render(DateStyle::Iso));
-            out.extend(self.jobs(&i, "roomCreated", Value::Object(d), None, Some(room.id.clone())));
+            out.extend(self.jobs(
+                &i,
+                "roomCreated",
+                Value::Object(d),
+                None,
+                Some(room.id.clone()),
+            ));
         }
         out
     }
@@ -603,7 +629,11 @@ pub fn message_payload(
     d.insert("user_name".into(), json!(m.u.username));
     d.insert("text".into(), json!(m.msg));
     d.insert("siteUrl".into(), json!(site_url));
-    if let Some(a) = m.extra.get("alias").filter(|a| a.as_str().is_some_and(|s| !s.is_empty())) {
+    if let Some(a) = m
+        .extra
+        .get("alias")
+        .filter(|a| a.as_str().is_some_and(|s| !s.is_empty()))
+    {
         d.insert("alias".into(), a.clone());
     }
     if m.edited_at.is_some() {
@@ -636,7 +666,11 @@ impl From<crate::store::DbError> for HelperError {
 
 impl Integrations {
     /// The incoming integration a `/hooks/add|remove/:id/:token` call authenticates with.
-    async fn helper_auth(&self, id: &str, token: &str) -> std::result::Result<Integration, HelperError> {
+    async fn helper_auth(
+        &self,
+        id: &str,
+        token: &str,
+    ) -> std::result::Result<Integration, HelperError> {
         match self.chat.store.integration_by_id(id).await? {
             Some(i) if i.is_incoming() && crate::util::secure_eq(&i.token, token) => Ok(i),
             _ => Err(HelperError::Unauthenticated),
@@ -653,14 +687,25 @@ impl Integrations {
     ) -> std::result::Result<Integration, HelperError> {
         let incoming = self.helper_auth(id, token).await?;
         let event = body.get("event").and_then(Value::as_str).unwrap_or("");
-        let data = body.get("data").and_then(Value::as_object).cloned().unwrap_or_default();
+        let data = body
+            .get("data")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let target_url = match body.get("target_url").and_then(Value::as_str) {
             Some(u) if url::Url::parse(u).is_ok() => u.to_string(),
-            _ => return Err(Error::invalid_params("must have required property 'target_url'").into()),
+            _ => {
+                return Err(
+                    Error::invalid_params("must have required property 'target_url'").into(),
+                )
+            }
         };
         let (channel, enabled, token) = match event {
             "newMessageOnChannel" => {
-                let name = data.get("channel_name").and_then(Value::as_str).unwrap_or("general");
+                let name = data
+                    .get("channel_name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("general");
                 let channel = if name.starts_with('#') {
                     name.to_string()
                 } else {
@@ -669,7 +714,11 @@ impl Integrations {
                 (channel, true, random_id(24))
             }
             "newMessageToUser" => match data.get("username").and_then(Value::as_str) {
-                Some(u) if !u.is_empty() => (format!("@{}", u.trim_start_matches('@')), false, String::new()),
+                Some(u) if !u.is_empty() => (
+                    format!("@{}", u.trim_start_matches('@')),
+                    false,
+                    String::new(),
+                ),
                 _ => return Err(Error::failure("username-required").into()),
             },
             _ => {

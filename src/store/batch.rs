@@ -19,7 +19,10 @@ pub enum WriteOp {
     /// A finished job (delivered, or failed for good): removed from the queue.
     JobDone(String),
     /// A job to try again at `due_at`.
-    JobRetry { id: String, due_at: i64 },
+    JobRetry {
+        id: String,
+        due_at: i64,
+    },
     /// One attempt's history record (inserted, or replaced when the id exists).
     History(Box<OutgoingHistory>),
 }

@@ -998,7 +998,11 @@ impl Store {
     }
 
     /// [`Self::update_message`] plus outgoing delivery jobs (`sendMessage` with `runOnEdits`).
-    pub async fn update_message_with_jobs(&self, m: &Message, jobs: &[DeliveryJob]) -> DbResult<()> {
+    pub async fn update_message_with_jobs(
+        &self,
+        m: &Message,
+        jobs: &[DeliveryJob],
+    ) -> DbResult<()> {
         let mut tx = self.db.begin().await?;
         insert_jobs(&mut *tx, &jobs.iter().collect::<Vec<_>>()).await?;
         tx.execute(
@@ -1554,7 +1558,7 @@ async fn insert_msgs_ref(tx: &mut dyn Tx, msgs: &[&Message]) -> DbResult<()> {
     if msgs.is_empty() {
         return Ok(());
     }
-    let docs: Vec<String> = msgs.iter().map(|m| to_json(m)).collect();
+    let docs: Vec<String> = msgs.iter().map(to_json).collect();
     for (chunk, chunk_docs) in msgs
         .chunks(ROWS_PER_STATEMENT)
         .zip(docs.chunks(ROWS_PER_STATEMENT))

@@ -34,7 +34,11 @@ fn outgoing(url: &str, extra: Value) -> Value {
 impl TestServer {
     async fn outgoing(&self, url: &str, extra: Value) -> Value {
         let (st, v) = self
-            .post(Some(&self.admin), "/api/v1/integrations.create", outgoing(url, extra))
+            .post(
+                Some(&self.admin),
+                "/api/v1/integrations.create",
+                outgoing(url, extra),
+            )
             .await;
         assert_eq!(st, StatusCode::OK, "integrations.create: {v}");
         v["integration"].clone()
@@ -45,7 +49,11 @@ impl TestServer {
     async fn out_history(&self, id: &str, n: usize) -> Vec<Value> {
         for _ in 0..250 {
             let (st, v) = self
-                .get(Some(&self.admin), "/api/v1/integrations.history", &[("id", id)])
+                .get(
+                    Some(&self.admin),
+                    "/api/v1/integrations.history",
+                    &[("id", id)],
+                )
                 .await;
             assert_eq!(st, StatusCode::OK, "{v}");
             let h = v["history"].as_array().unwrap().clone();
@@ -59,7 +67,11 @@ impl TestServer {
 
     async fn integration(&self, id: &str) -> Value {
         let (st, v) = self
-            .get(Some(&self.admin), "/api/v1/integrations.get", &[("integrationId", id)])
+            .get(
+                Some(&self.admin),
+                "/api/v1/integrations.get",
+                &[("integrationId", id)],
+            )
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         v["integration"].clone()
@@ -400,7 +412,16 @@ class Script {{
         assert_eq!(st, StatusCode::OK, "{v}");
         let (st, v) = s.post(Some(&s.admin), "/api/v1/channels.archive", json!({ "roomId": rid })).await; // roomArchived
         assert_eq!(st, StatusCode::OK, "{v}");
-        let got = rx.wait_for(5, 10).await;
+        // Created, joined, left and archived for `ops`, and userCreated for bob, in any order.
+        let mut got = rx.wait_for(5, 10).await;
+        for _ in 0..250 {
+            let ops = got.iter().filter(|r| r.body["channel_id"] == json!(rid)).count();
+            if ops >= 4 && got.iter().any(|r| r.body["room"]["archived"] == true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            got = rx.received();
+        }
         let find = |pred: &dyn Fn(&Value) -> bool| got.iter().map(|r| r.body.clone()).find(|b| pred(b));
         let user = find(&|b| b["user"]["username"] == "bob" && b.get("room").is_none()).expect("userCreated");
         assert_eq!(user["user_name"], "bob");
@@ -512,7 +533,12 @@ mod crash {
 
     fn spawn(port: u16, database_url: &str, dir: &std::path::Path) -> Child {
         Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
             .arg(dir)
             .env("SWITCHBOARD_DATABASE_URL", database_url)
             .env("SWITCHBOARD_ADMIN_PASSWORD", "admin-pass")
@@ -551,14 +577,21 @@ mod crash {
     }
 
     async fn run(backend: Backend) {
-        let dir = std::env::temp_dir().join(format!("sb-crash-{}", switchboard::util::random_id(8)));
+        let dir =
+            std::env::temp_dir().join(format!("sb-crash-{}", switchboard::util::random_id(8)));
         std::fs::create_dir_all(&dir).unwrap();
         let (database_url, pg_db) = match backend {
             Backend::Sqlite => (format!("sqlite://{}", dir.join("sb.db").display()), None),
             Backend::Postgres => {
-                let db = format!("sb_crash_{}", switchboard::util::random_id(10).to_lowercase());
+                let db = format!(
+                    "sb_crash_{}",
+                    switchboard::util::random_id(10).to_lowercase()
+                );
                 let pool = sqlx::PgPool::connect(&pg_admin_url()).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE {db}")).execute(&pool).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {db}"))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
                 pool.close().await;
                 let admin = pg_admin_url();
                 let base = &admin[..admin.rfind('/').unwrap()];
@@ -573,7 +606,8 @@ mod crash {
         let client = reqwest::Client::new();
         let mut child = spawn(port, &database_url, &dir);
         let (uid, token) = login(&client, &base).await;
-        let auth = |r: reqwest::RequestBuilder| r.header("X-User-Id", &uid).header("X-Auth-Token", &token);
+        let auth =
+            |r: reqwest::RequestBuilder| r.header("X-User-Id", &uid).header("X-Auth-Token", &token);
         let r = auth(client.post(format!("{base}/api/v1/integrations.create")))
             .json(&json!({ "type": "webhook-outgoing", "name": "crash", "enabled": true, "username": "rocket.cat",
                 "channel": "#general", "event": "sendMessage", "scriptEnabled": false, "urls": [rx.url] }))
@@ -593,17 +627,27 @@ mod crash {
         child.kill().expect("SIGKILL"); // std's kill() is SIGKILL on Unix
         child.wait().unwrap();
         let before = rx.received().len();
-        assert!(before < MESSAGES, "the kill came while jobs were pending ({before} delivered)");
+        assert!(
+            before < MESSAGES,
+            "the kill came while jobs were pending ({before} delivered)"
+        );
 
         let mut child = spawn(port, &database_url, &dir);
         let deadline = Instant::now() + Duration::from_secs(60);
         let texts = loop {
             let got = rx.received();
-            let texts: HashSet<String> = got.iter().map(|r| r.body["text"].as_str().unwrap_or("").to_string()).collect();
+            let texts: HashSet<String> = got
+                .iter()
+                .map(|r| r.body["text"].as_str().unwrap_or("").to_string())
+                .collect();
             if texts.len() >= MESSAGES {
                 break got;
             }
-            assert!(Instant::now() < deadline, "only {} of {MESSAGES} delivered after restart", texts.len());
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {MESSAGES} delivered after restart",
+                texts.len()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         // Each webhook-id belongs to one message; duplicates only for calls in flight at the kill.
@@ -611,18 +655,26 @@ mod crash {
         let mut count: HashMap<String, usize> = HashMap::new();
         for r in &texts {
             let id = r.header("webhook-id").to_string();
-            by_id.entry(id.clone()).or_default().insert(r.body["text"].as_str().unwrap().to_string());
+            by_id
+                .entry(id.clone())
+                .or_default()
+                .insert(r.body["text"].as_str().unwrap().to_string());
             *count.entry(id).or_default() += 1;
         }
         assert_eq!(by_id.len(), MESSAGES, "one webhook-id per message");
         assert!(by_id.values().all(|t| t.len() == 1));
         let dupes: usize = count.values().map(|c| c - 1).sum();
-        assert!(dupes <= 4, "only calls in flight at the kill are repeated ({dupes})");
+        assert!(
+            dupes <= 4,
+            "only calls in flight at the kill are repeated ({dupes})"
+        );
         let _ = child.kill();
         let _ = child.wait();
         if let Some(db) = pg_db {
             if let Ok(pool) = sqlx::PgPool::connect(&pg_admin_url()).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&pool).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await;
             }
         }
         let _ = std::fs::remove_dir_all(&dir);

@@ -86,7 +86,12 @@ pub struct TestReceiver {
     inner: Arc<Mutex<Inner>>,
 }
 
-async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let raw = String::from_utf8_lossy(&body).into_owned();
     let answer = {
         let mut g = inner.lock().unwrap();
@@ -94,7 +99,12 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: Heade
             path: uri.path().to_string(),
             headers: headers
                 .iter()
-                .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_ascii_lowercase(),
+                        v.to_str().unwrap_or("").to_string(),
+                    )
+                })
                 .collect(),
             body: serde_json::from_str(&raw).unwrap_or(Value::Null),
             raw,
@@ -124,7 +134,9 @@ impl TestReceiver {
             standing: Answer::status(200),
             queued: VecDeque::new(),
         }));
-        let app = axum::Router::new().fallback(handle).with_state(inner.clone());
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
