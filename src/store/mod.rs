@@ -1265,7 +1265,7 @@ async fn insert_msgs_ref(tx: &mut dyn Tx, msgs: &[&Message]) -> DbResult<()> {
     if msgs.is_empty() {
         return Ok(());
     }
-    let docs: Vec<String> = msgs.iter().map(|m| to_json(m)).collect();
+    let docs: Vec<String> = msgs.iter().map(to_json).collect();
     for (chunk, chunk_docs) in msgs
         .chunks(ROWS_PER_STATEMENT)
         .zip(docs.chunks(ROWS_PER_STATEMENT))
