@@ -1152,11 +1152,11 @@ impl Store {
     /// Applies a batch of independent writes in one transaction (see [`batch`]): messages with their room
     /// counters, recorded hook requests, and the trimming of each touched integration's request history to
     /// its newest `keep_requests`.
-    pub async fn apply_writes(&self, ops: &[batch::WriteOp], keep_requests: i64) -> DbResult<()> {
+    pub async fn apply_writes(&self, ops: &[&batch::WriteOp], keep_requests: i64) -> DbResult<()> {
         let mut msgs: Vec<&Message> = Vec::new();
         let mut records: Vec<&HookRequest> = Vec::new();
         for op in ops {
-            match op {
+            match *op {
                 batch::WriteOp::Message(m) => msgs.push(m),
                 batch::WriteOp::HookRequest(r) => records.push(r),
             }
