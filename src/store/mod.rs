@@ -1194,8 +1194,9 @@ impl Store {
     }
 }
 
-/// Rows per multi-row INSERT (well under SQLite's parameter limit).
-const ROWS_PER_STATEMENT: usize = 200;
+/// Rows per multi-row INSERT. Kept small: SQLite looks a named parameter up by a linear scan, so binding
+/// costs grow with the square of the parameters in one statement.
+const ROWS_PER_STATEMENT: usize = 32;
 
 /// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `cols` parameters.
 fn placeholders(rows: usize, cols: usize) -> String {
