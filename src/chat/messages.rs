@@ -266,6 +266,35 @@ pub fn build_content(
     })
 }
 
+/// A user's (non-system) message in `room`.
+fn new_message(
+    id: String,
+    user: &User,
+    room: &Room,
+    msg: String,
+    extra: Map<String, Value>,
+    ts: i64,
+    now: i64,
+) -> Message {
+    Message {
+        id,
+        rid: room.id.clone(),
+        msg,
+        ts,
+        updated_at: now,
+        u: UserRef {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            name: Some(user.name.clone()),
+        },
+        t: None,
+        tmid: None,
+        edited_at: None,
+        edited_by: None,
+        extra,
+    }
+}
+
 /// URLs in a message text, as `urls: [{url}]`.
 fn extract_urls(text: &str) -> Vec<Value> {
     text.split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '(' || c == ')')
@@ -395,23 +424,15 @@ impl Chat {
             self.add_member(user, room, None, vec![]).await?;
         }
         let now = now_ms();
-        let mut m = Message {
-            id: new_id(),
-            rid: room.id.clone(),
-            msg: content.msg.clone(),
-            ts: now,
-            updated_at: now,
-            u: UserRef {
-                id: user.id.clone(),
-                username: user.username.clone(),
-                name: Some(user.name.clone()),
-            },
-            t: None,
-            tmid: None,
-            edited_at: None,
-            edited_by: None,
-            extra: content.extra.clone(),
-        };
+        let mut m = new_message(
+            new_id(),
+            user,
+            room,
+            content.msg.clone(),
+            content.extra.clone(),
+            now,
+            now,
+        );
         if let Some(tmid) = &content.tmid {
             m.tmid = Some(self.thread_root(room, tmid).await?);
         }
@@ -586,23 +607,7 @@ impl Chat {
             }
             None => now,
         };
-        let mut m = Message {
-            id,
-            rid: room.id.clone(),
-            msg: content.msg.clone(),
-            ts,
-            updated_at: now,
-            u: UserRef {
-                id: user.id.clone(),
-                username: user.username.clone(),
-                name: Some(user.name.clone()),
-            },
-            t: None,
-            tmid: None,
-            edited_at: None,
-            edited_by: None,
-            extra: content.extra,
-        };
+        let mut m = new_message(id, user, &room, content.msg.clone(), content.extra, ts, now);
         if let Some(tmid) = &content.tmid {
             m.tmid = Some(self.thread_root(&room, tmid).await?);
         }

@@ -55,7 +55,7 @@ impl BatchWriter {
                         Err(_) => break,
                     }
                 }
-                let ops: Vec<WriteOp> = jobs.iter().flat_map(|j| j.ops.iter().cloned()).collect();
+                let ops: Vec<&WriteOp> = jobs.iter().flat_map(|j| j.ops.iter()).collect();
                 let started = std::time::Instant::now();
                 let result = store.apply_writes(&ops, keep_requests).await;
                 tracing::debug!(
@@ -75,7 +75,8 @@ impl BatchWriter {
                     // One bad write (say, a duplicate id) must not fail its neighbours: retry one by one.
                     Err(_) if jobs.len() > 1 => {
                         for j in jobs {
-                            let r = store.apply_writes(&j.ops, keep_requests).await;
+                            let ops: Vec<&WriteOp> = j.ops.iter().collect();
+                            let r = store.apply_writes(&ops, keep_requests).await;
                             if let Err(e) = &r {
                                 if j.done.is_none() {
                                     tracing::warn!(error = %e, "recording a hook request failed");

@@ -1236,7 +1236,7 @@ impl Store {
     /// Applies a batch of independent writes in one transaction (see [`batch`]): messages with their room
     /// counters, recorded hook requests, and the trimming of each touched integration's request history to
     /// its newest `keep_requests`.
-    pub async fn apply_writes(&self, ops: &[batch::WriteOp], keep_requests: i64) -> DbResult<()> {
+    pub async fn apply_writes(&self, ops: &[&batch::WriteOp], keep_requests: i64) -> DbResult<()> {
         let mut msgs: Vec<&Message> = Vec::new();
         let mut records: Vec<&HookRequest> = Vec::new();
         let mut jobs: Vec<&DeliveryJob> = Vec::new();
@@ -1244,7 +1244,7 @@ impl Store {
         let mut retries: Vec<(&str, i64)> = Vec::new();
         let mut history: Vec<&OutgoingHistory> = Vec::new();
         for op in ops {
-            match op {
+            match *op {
                 batch::WriteOp::Message(m) => msgs.push(m),
                 batch::WriteOp::HookRequest(r) => records.push(r),
                 batch::WriteOp::Job(j) => jobs.push(j),
@@ -1487,8 +1487,9 @@ async fn insert_jobs(tx: &mut dyn Tx, jobs: &[&DeliveryJob]) -> DbResult<()> {
     Ok(())
 }
 
-/// Rows per multi-row INSERT (well under SQLite's parameter limit).
-const ROWS_PER_STATEMENT: usize = 200;
+/// Rows per multi-row INSERT. Kept small: SQLite looks a named parameter up by a linear scan, so binding
+/// costs grow with the square of the parameters in one statement.
+const ROWS_PER_STATEMENT: usize = 32;
 
 /// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `cols` parameters.
 fn placeholders(rows: usize, cols: usize) -> String {
