@@ -476,6 +476,55 @@ class Script {{
         s.stop().await;
     }
 
+    async fn scopes_dms_groups_impersonation_and_target_room(s: TestServer) {
+        let rx = TestReceiver::start().await;
+        let bob = s.user("bob").await;
+        let dm = s.outgoing(&rx.url, json!({ "channel": "all_direct_messages", "impersonateUser": true })).await;
+        let gid = s.room(&s.admin, "groups", "secret", &["bob"]).await;
+        s.outgoing(&rx.url, json!({ "channel": "#secret" })).await;
+        // Replies: as the triggering user (impersonateUser), back into the event's room.
+        rx.answer(Answer::json(200, json!({ "text": "auto-reply" })));
+        let m = s.say(&bob, "@admin", "hi admin").await;
+        let got = rx.wait_for(1, 10).await;
+        assert_eq!(got[0].body["channel_id"], m["rid"]);
+        assert!(got[0].body.get("channel_name").is_none(), "DMs have no channel_name");
+        assert_eq!(got[0].body["token"], dm["token"]);
+        let rid = m["rid"].as_str().unwrap();
+        let mut reply = None;
+        for _ in 0..200 {
+            let (_, v) = s.get(Some(&bob), "/api/v1/im.messages", &[("roomId", rid)]).await;
+            if let Some(r) = v["messages"].as_array().and_then(|a| a.iter().find(|x| x["msg"] == "auto-reply").cloned()) {
+                reply = Some(r);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let reply = reply.expect("reply in the DM");
+        assert_eq!(reply["u"]["username"], "bob", "impersonateUser posts as the triggering user");
+        s.say(&s.admin, &gid, "in the group").await;
+        let got = rx.wait_for(2, 10).await;
+        assert_eq!(got[1].body["channel_name"], "secret");
+
+        // userCreated replies go to targetRoom.
+        let rx2 = TestReceiver::start().await;
+        rx2.answer(Answer::json(200, json!({ "text": "welcome!" })));
+        let uc = s.outgoing(&rx2.url, json!({ "event": "userCreated", "channel": "", "targetRoom": "#general" })).await;
+        s.user("carol").await;
+        let got = rx2.wait_for(1, 10).await;
+        assert_eq!(got[0].body["user_name"], "carol");
+        let mut found = false;
+        for _ in 0..200 {
+            if s.latest("GENERAL", 5).await.iter().any(|x| x["msg"] == "welcome!" && x["u"]["username"] == "rocket.cat") {
+                found = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let h = s.out_history(uc["_id"].as_str().unwrap(), 1).await;
+        assert!(found, "the userCreated reply was posted to targetRoom: {}", h[0]);
+        s.stop().await;
+    }
+
     async fn hooks_add_and_remove_helpers(s: TestServer) {
         let rx = TestReceiver::start().await;
         let hook = s.hook("#general", None, json!({})).await;
