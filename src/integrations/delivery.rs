@@ -228,10 +228,17 @@ impl Delivery {
                     }
                 }
                 if claimed > 0 && claimed == free {
-                    // Probably more due: wait for a free slot rather than the poll.
-                    tokio::select! {
-                        _ = permits.acquire() => {}
-                        _ = shutdown.changed() => {}
+                    // Saturated, and probably more due. Claiming as soon as one slot frees would cost a
+                    // write transaction per finished call; wait until a quarter of the slots are free (or a
+                    // few milliseconds have passed) so one claim fetches many jobs.
+                    let want = (me.settings.concurrency / 4).max(1);
+                    let until = tokio::time::Instant::now() + Duration::from_millis(20);
+                    while permits.available_permits() < want && tokio::time::Instant::now() < until
+                    {
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(1)) => {}
+                            _ = shutdown.changed() => break,
+                        }
                     }
                     continue;
                 }
