@@ -271,11 +271,16 @@ impl Store {
         self.db.close().await
     }
 
+    /// Runs a `SELECT COUNT(*)`-style query and returns its single number.
+    async fn count(&self, sql: &str, args: Vec<Arg>) -> DbResult<i64> {
+        let rows = self.db.query(sql, args).await?;
+        Ok(rows.first().map(|r| r.int(0)).unwrap_or(0))
+    }
+
     // ---- users ------------------------------------------------------------------------------------------
 
     pub async fn count_users(&self) -> DbResult<i64> {
-        let rows = self.db.query("SELECT COUNT(*) FROM users", vec![]).await?;
-        Ok(rows.first().map(|r| r.int(0)).unwrap_or(0))
+        self.count("SELECT COUNT(*) FROM users", vec![]).await
     }
 
     /// Inserts a user. A taken username or email is [`DbError::Unique`] naming the column.
@@ -414,14 +419,13 @@ impl Store {
             .query(&sql, args![pattern.clone(), page.count, page.offset])
             .await?;
         let total = self
-            .db
-            .query("SELECT COUNT(*) FROM users WHERE ($1 IS NULL OR username_lower LIKE $1 ESCAPE '\\')", args![pattern])
+            .count("SELECT COUNT(*) FROM users WHERE ($1 IS NULL OR username_lower LIKE $1 ESCAPE '\\')", args![pattern])
             .await?;
         let users = rows
             .iter()
             .map(|r| r.json(0))
             .collect::<DbResult<Vec<User>>>()?;
-        Ok((users, total.first().map(|r| r.int(0)).unwrap_or(0)))
+        Ok((users, total))
     }
 
     // ---- login tokens -----------------------------------------------------------------------------------
@@ -734,15 +738,11 @@ impl Store {
         }
         let wh = conds.join(" AND ");
         let total = self
-            .db
-            .query(
+            .count(
                 &format!("SELECT COUNT(*) FROM rooms r WHERE {wh}"),
                 a.clone(),
             )
-            .await?
-            .first()
-            .map(|r| r.int(0))
-            .unwrap_or(0);
+            .await?;
         a.push(page.count.into());
         a.push(page.offset.into());
         let sql = format!(
@@ -951,17 +951,13 @@ impl Store {
         let pattern = filter.map(like_pattern);
         let wh = "s.rid = $1 AND ($2 IS NULL OR u.username_lower LIKE $2 ESCAPE '\\')";
         let total = self
-            .db
-            .query(
+            .count(
                 &format!(
                     "SELECT COUNT(*) FROM subscriptions s JOIN users u ON u.id = s.uid WHERE {wh}"
                 ),
                 args![rid, pattern.clone()],
             )
-            .await?
-            .first()
-            .map(|r| r.int(0))
-            .unwrap_or(0);
+            .await?;
         let rows = self
             .db
             .query(
@@ -1043,15 +1039,11 @@ impl Store {
         );
         let a = args![&f.rid, f.latest, f.oldest, f.threads];
         let total = self
-            .db
-            .query(
+            .count(
                 &format!("SELECT COUNT(*) FROM messages WHERE {wh}"),
                 a.clone(),
             )
-            .await?
-            .first()
-            .map(|r| r.int(0))
-            .unwrap_or(0);
+            .await?;
         let order = if f.ascending { "ASC" } else { "DESC" };
         // Messages posted within the same millisecond keep their insertion order.
         let seq = match self.kind() {
@@ -1147,15 +1139,11 @@ impl Store {
         );
         let pattern = name_contains.map(like_pattern);
         let total = self
-            .db
-            .query(
+            .count(
                 &format!("SELECT COUNT(*) FROM integrations WHERE {wh}"),
                 args![created_by, pattern.clone()],
             )
-            .await?
-            .first()
-            .map(|r| r.int(0))
-            .unwrap_or(0);
+            .await?;
         let rows = self
             .db
             .query(
@@ -1177,15 +1165,11 @@ impl Store {
         page: Page,
     ) -> DbResult<(Vec<HookRequest>, i64)> {
         let total = self
-            .db
-            .query(
+            .count(
                 "SELECT COUNT(*) FROM hook_requests WHERE integration_id = $1",
                 args![integration_id],
             )
-            .await?
-            .first()
-            .map(|r| r.int(0))
-            .unwrap_or(0);
+            .await?;
         let seq = self.seq_column();
         let rows = self
             .db
@@ -1384,15 +1368,11 @@ impl Store {
         page: Page,
     ) -> DbResult<(Vec<OutgoingHistory>, i64)> {
         let total = self
-            .db
-            .query(
+            .count(
                 "SELECT COUNT(*) FROM outgoing_history WHERE integration_id = $1",
                 args![integration_id],
             )
-            .await?
-            .first()
-            .map(|r| r.int(0))
-            .unwrap_or(0);
+            .await?;
         let seq = self.seq_column();
         let rows = self
             .db
