@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Map};
+use serde_json::{json, Map, Value};
 
 use super::users::new_subscription;
 use super::Chat;
@@ -11,6 +11,14 @@ use crate::error::{Error, Result};
 use crate::model::{Message, Room, Subscription, User};
 use crate::realtime::hub::{Event, RoomBrief};
 use crate::util::{new_id, now_ms, DateStyle};
+
+/// Deleted documents as `{_id, _deletedAt}`.
+fn removed_json(removed: Vec<(String, i64)>, style: DateStyle) -> Vec<Value> {
+    removed
+        .into_iter()
+        .map(|(id, at)| json!({ "_id": id, "_deletedAt": style.date(at) }))
+        .collect()
+}
 
 /// Valid room names, as Rocket.Chat's default `UTF8_Channel_Names_Validation`.
 pub fn valid_room_name(name: &str) -> bool {
@@ -557,6 +565,43 @@ impl Chat {
             self.publish_room_to(&s.u.id, &room, "inserted");
         }
         Ok(room)
+    }
+
+    /// `rooms.get` / DDP `rooms/get`: the rooms `user` is in, rendered in `style`, and — when `since` is given
+    /// — only those changed after it plus the rooms deleted since (`{_id, _deletedAt}`).
+    pub async fn rooms_changed(
+        &self,
+        user: &User,
+        since: Option<i64>,
+        style: DateStyle,
+    ) -> Result<(Vec<Value>, Vec<Value>)> {
+        let rooms = self.store.rooms_of_user(&user.id, since).await?;
+        let removed = match since {
+            Some(s) => self.store.deleted_rooms_since(&user.id, s).await?,
+            None => vec![],
+        };
+        Ok((
+            rooms.iter().map(|r| r.render(style)).collect(),
+            removed_json(removed, style),
+        ))
+    }
+
+    /// `subscriptions.get` / DDP `subscriptions/get`, as [`Self::rooms_changed`] for subscriptions.
+    pub async fn subscriptions_changed(
+        &self,
+        user: &User,
+        since: Option<i64>,
+        style: DateStyle,
+    ) -> Result<(Vec<Value>, Vec<Value>)> {
+        let subs = self.store.subscriptions_of_user(&user.id, since).await?;
+        let removed = match since {
+            Some(s) => self.store.deleted_subscriptions_since(&user.id, s).await?,
+            None => vec![],
+        };
+        Ok((
+            subs.iter().map(|x| x.render(style)).collect(),
+            removed_json(removed, style),
+        ))
     }
 
     // ---- realtime notifications ---------------------------------------------------------------------------

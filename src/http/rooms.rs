@@ -546,21 +546,11 @@ async fn rooms_get(State(state): State<AppState>, auth: Auth, p: Params) -> Resu
         })?),
         None => None,
     };
-    let rooms = state.chat.store.rooms_of_user(&auth.user.id, since).await?;
-    let remove: Vec<Value> = match since {
-        Some(s) => state
-            .chat
-            .store
-            .deleted_rooms_since(&auth.user.id, s)
-            .await?
-            .into_iter()
-            .map(|(id, at)| json!({ "_id": id, "_deletedAt": DateStyle::Iso.date(at) }))
-            .collect(),
-        None => vec![],
-    };
-    Ok(ok(
-        json!({ "update": rooms.iter().map(room_json).collect::<Vec<_>>(), "remove": remove }),
-    ))
+    let (update, remove) = state
+        .chat
+        .rooms_changed(&auth.user, since, DateStyle::Iso)
+        .await?;
+    Ok(ok(json!({ "update": update, "remove": remove })))
 }
 
 /// GET subscriptions.get
@@ -578,23 +568,10 @@ async fn subscriptions_get(
         })?),
         None => None,
     };
-    let subs = state
+    let (update, remove) = state
         .chat
-        .store
-        .subscriptions_of_user(&auth.user.id, since)
+        .subscriptions_changed(&auth.user, since, DateStyle::Iso)
         .await?;
-    let remove: Vec<Value> = match since {
-        Some(s) => state
-            .chat
-            .store
-            .deleted_subscriptions_since(&auth.user.id, s)
-            .await?
-            .into_iter()
-            .map(|(id, at)| json!({ "_id": id, "_deletedAt": DateStyle::Iso.date(at) }))
-            .collect(),
-        None => vec![],
-    };
-    let update: Vec<Value> = subs.iter().map(|s| s.render(DateStyle::Iso)).collect();
     Ok(ok(json!({ "update": update, "remove": remove })))
 }
 

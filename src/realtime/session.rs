@@ -704,25 +704,14 @@ impl Session {
         let Some(user) = &self.user else {
             return Ok(Some(json!([])));
         };
-        let store = &self.chat().store;
-        let rooms: Vec<Value> = store
-            .rooms_of_user(&user.id, since)
-            .await
-            .map_err(Error::from)?
-            .iter()
-            .map(|r| r.render(DateStyle::Ejson))
-            .collect();
-        let Some(since) = since else {
+        let (rooms, remove) = self
+            .chat()
+            .rooms_changed(user, since, DateStyle::Ejson)
+            .await?;
+        if since.is_none() {
             // rocketchat-async iterates this: it must be a plain array.
             return Ok(Some(Value::Array(rooms)));
-        };
-        let remove: Vec<Value> = store
-            .deleted_rooms_since(&user.id, since)
-            .await
-            .map_err(Error::from)?
-            .into_iter()
-            .map(|(id, at)| json!({ "_id": id, "_deletedAt": DateStyle::Ejson.date(at) }))
-            .collect();
+        }
         Ok(Some(json!({ "update": rooms, "remove": remove })))
     }
 
@@ -731,24 +720,13 @@ impl Session {
         let Some(user) = &self.user else {
             return Ok(Some(json!([])));
         };
-        let store = &self.chat().store;
-        let subs: Vec<Value> = store
-            .subscriptions_of_user(&user.id, since)
-            .await
-            .map_err(Error::from)?
-            .iter()
-            .map(|s| s.render(DateStyle::Ejson))
-            .collect();
-        let Some(since) = since else {
+        let (subs, remove) = self
+            .chat()
+            .subscriptions_changed(user, since, DateStyle::Ejson)
+            .await?;
+        if since.is_none() {
             return Ok(Some(Value::Array(subs)));
-        };
-        let remove: Vec<Value> = store
-            .deleted_subscriptions_since(&user.id, since)
-            .await
-            .map_err(Error::from)?
-            .into_iter()
-            .map(|(id, at)| json!({ "_id": id, "_deletedAt": DateStyle::Ejson.date(at) }))
-            .collect();
+        }
         Ok(Some(json!({ "update": subs, "remove": remove })))
     }
 
