@@ -79,7 +79,8 @@ def wrk(url, args, lua=None):
     return parse_wrk(out)
 
 
-def main():
+def bench_args():
+    """The command-line options every benchmark here shares; exits when wrk or the binary is missing."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
@@ -91,12 +92,18 @@ def main():
         sys.exit("wrk is not installed (apt-get install wrk)")
     if not os.path.exists(args.binary):
         sys.exit(f"{args.binary} is missing: run cargo build --release")
+    return args
 
-    tmp = tempfile.mkdtemp(prefix="sb-bench-")
+
+def start_server(args, prefix, **extra_env):
+    """Starts the binary on a fresh SQLite database in a temporary directory and logs in as the admin.
+
+    Returns (process, temporary directory, base URL, auth headers); stop it with stop_server."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, SWITCHBOARD_ADMIN_PASSWORD="bench-pass", SWITCHBOARD_LOG="warn", RUST_LOG="warn",
-               SWITCHBOARD_SQLITE_SYNCHRONOUS=args.synchronous)
+               SWITCHBOARD_SQLITE_SYNCHRONOUS=args.synchronous, **extra_env)
     server = subprocess.Popen([args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", tmp], env=env)
     try:
         for _ in range(200):
@@ -106,17 +113,41 @@ def main():
             except OSError:
                 time.sleep(0.05)
         login = call(base, "/api/v1/login", {"user": "admin", "password": "bench-pass"})["data"]
-        auth = {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
+    except BaseException:
+        stop_server(server, tmp)
+        raise
+    return server, tmp, base, {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
+
+
+def stop_server(server, tmp):
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_post_lua(tmp, body):
+    """A wrk script that POSTs `body` as JSON; returns its path."""
+    lua = os.path.join(tmp, "post.lua")
+    with open(lua, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f"wrk.body = '{body}'\n")
+    return lua
+
+
+def main():
+    args = bench_args()
+    server, tmp, base, auth = start_server(args, "sb-bench-")
+    try:
         hooks = {}
         for name, script in (("plain", None), ("script", SCRIPT)):
             i = call(base, "/api/v1/integrations.create", {
                 "type": "webhook-incoming", "name": name, "enabled": True, "username": "rocket.cat",
                 "channel": "#general", "scriptEnabled": script is not None, "script": script or ""}, auth)["integration"]
             hooks[name] = f"{base}/hooks/{i['_id']}/{i['token']}"
-        lua = os.path.join(tmp, "post.lua")
-        with open(lua, "w") as f:
-            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                    f"wrk.body = '{BODY}'\n")
+        lua = write_post_lua(tmp, BODY)
         before = call(base, "/api/v1/channels.messages?roomId=GENERAL&count=1", headers=auth)["total"]
         # Warm up every route (script runtime, caches, SQLite pages) before measuring.
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
@@ -133,12 +164,7 @@ def main():
         stored = call(base, "/api/v1/channels.messages?roomId=GENERAL&count=1", headers=auth)["total"] - warmed
         answered = sum(r["requests"] - r["non2xx"] for k, r in results.items() if "hook" in k)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_server(server, tmp)
 
     base_rps = results["GET /api/info (baseline)"]["rps"]
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, SQLite synchronous={args.synchronous}, "

@@ -20,16 +20,12 @@ import asyncio
 import datetime
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hooks import call, free_port, wrk  # noqa: E402
+from hooks import bench_args, call, free_port, start_server, stop_server, wrk, write_post_lua  # noqa: E402
 
 BODY = '{"text":"deploy finished"}'
 
@@ -86,43 +82,16 @@ def pct(values, p):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=int, default=10)
-    ap.add_argument("--connections", type=int, default=64)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--binary", default="target/release/switchboard")
-    ap.add_argument("--synchronous", default="full", help="SQLite durability: full or normal")
-    args = ap.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed (apt-get install wrk)")
-    if not os.path.exists(args.binary):
-        sys.exit(f"{args.binary} is missing: run cargo build --release")
-
+    args = bench_args()
     rx = Receiver()
-    tmp = tempfile.mkdtemp(prefix="sb-bench-out-")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, SWITCHBOARD_ADMIN_PASSWORD="bench-pass", SWITCHBOARD_LOG="warn", RUST_LOG="warn",
-               SWITCHBOARD_SQLITE_SYNCHRONOUS=args.synchronous, SWITCHBOARD_EGRESS__ALLOW_PRIVATE_NETWORKS="true",
-               SWITCHBOARD_OUTGOING__CONCURRENCY="256")
-    server = subprocess.Popen([args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", tmp], env=env)
+    server, tmp, base, auth = start_server(args, "sb-bench-out-", SWITCHBOARD_EGRESS__ALLOW_PRIVATE_NETWORKS="true",
+                                           SWITCHBOARD_OUTGOING__CONCURRENCY="256")
     try:
-        for _ in range(200):
-            try:
-                call(base, "/api/info")
-                break
-            except OSError:
-                time.sleep(0.05)
-        login = call(base, "/api/v1/login", {"user": "admin", "password": "bench-pass"})["data"]
-        auth = {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
         i = call(base, "/api/v1/integrations.create", {
             "type": "webhook-incoming", "name": "source", "enabled": True, "username": "rocket.cat",
             "channel": "#general", "scriptEnabled": False}, auth)["integration"]
         hook = f"{base}/hooks/{i['_id']}/{i['token']}"
-        lua = os.path.join(tmp, "post.lua")
-        with open(lua, "w") as f:
-            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                    f"wrk.body = '{BODY}'\n")
+        lua = write_post_lua(tmp, BODY)
         total = lambda: call(base, "/api/v1/channels.messages?roomId=GENERAL&count=1", headers=auth)["total"]
         wrk(hook, argparse.Namespace(**{**vars(args), "duration": 2}), lua)  # warm-up
         without = wrk(hook, args, lua)
@@ -139,12 +108,7 @@ def main():
         while len(rx.records) < stored and time.time() < deadline:
             time.sleep(0.1)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_server(server, tmp)
 
     recs = list(rx.records)
     ids = {r[1] for r in recs}
