@@ -103,7 +103,8 @@ def start_server(args, prefix, **extra_env):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, SWITCHBOARD_ADMIN_PASSWORD="bench-pass", SWITCHBOARD_LOG="warn", RUST_LOG="warn",
-               SWITCHBOARD_SQLITE_SYNCHRONOUS=args.synchronous, **extra_env)
+               SWITCHBOARD_SQLITE_SYNCHRONOUS=args.synchronous)
+    env.update(extra_env)
     server = subprocess.Popen([args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", tmp], env=env)
     try:
         for _ in range(200):

@@ -89,6 +89,8 @@ pub async fn run(
         },
     );
     let delivery_task = delivery.spawn(stop_rx.clone());
+    let requests = integrations.requests.clone();
+    let recorder = requests.clone().spawn_flusher(stop_rx.clone());
     let state = AppState {
         chat: chat.clone(),
         config: Arc::new(config),
@@ -112,7 +114,10 @@ pub async fn run(
         .await?;
     // Calls still in flight are abandoned: their jobs stay queued and run again after the lease.
     delivery_task.abort();
-    // Everything queued for the group commit before this point is written before the database closes.
+    // The last recorded hook requests, then everything queued for the group commit before this point, are
+    // written before the database closes.
+    let _ = recorder.await;
+    let _ = requests.flush().await;
     let _ = chat.writer.write(Vec::new()).await;
     chat.store.close().await;
     tracing::info!("stopped");

@@ -17,9 +17,27 @@ pub fn random_id(len: usize) -> String {
         .collect()
 }
 
-/// A 17-character document id.
+/// A 17-character document id: 8 characters of the current time in milliseconds, then 9 random ones
+/// (about 52 bits). The alphabet is in ASCII order, so ids made later sort later: new rows land at the end
+/// of the primary-key index instead of on a random page each, which keeps a group commit to a few dirty
+/// pages instead of one per row. Clients see the same 17-character Meteor-style id as ever.
 pub fn new_id() -> String {
-    random_id(17)
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let base = ID_ALPHABET.len() as u64;
+    let mut out = [0u8; 17];
+    let mut t = ms;
+    for slot in out[..8].iter_mut().rev() {
+        *slot = ID_ALPHABET[(t % base) as usize];
+        t /= base;
+    }
+    let mut rng = rand::thread_rng();
+    for slot in out[8..].iter_mut() {
+        *slot = ID_ALPHABET[rng.gen_range(0..ID_ALPHABET.len())];
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A login token as Meteor makes them: 43 characters of URL-safe base64 from 32 random bytes.

@@ -109,6 +109,8 @@ async fn history(State(state): State<AppState>, auth: Auth, p: Params) -> Result
             total,
         )
     } else {
+        // Recordings are written in the background; write what is pending so the page includes the newest.
+        state.integrations.requests.flush().await?;
         let (records, total) = state.chat.store.hook_requests(&i.id, page).await?;
         (
             records.iter().map(|r| r.render(DateStyle::Iso)).collect(),

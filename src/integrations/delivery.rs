@@ -84,12 +84,18 @@ pub fn retry_delay(strategy: &str, tries: u32) -> Option<Duration> {
     Some(Duration::from_millis(ms.min(365 * 86_400_000)))
 }
 
-/// `Retry-After` as seconds (the HTTP-date form is rare from webhook receivers and is ignored).
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    v.trim()
-        .parse::<u64>()
-        .ok()
-        .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER))
+/// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date (`Sun, 06 Nov 1994 08:49:37 GMT`) turned
+/// into the time left until then, measured against `now_ms`. A date in the past means "now".
+fn parse_retry_after(v: &str, now_ms: i64) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(s) = v.parse::<u64>() {
+        return Some(Duration::from_secs(s).min(MAX_RETRY_AFTER));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v)
+        .ok()?
+        .timestamp_millis();
+    let left = at.saturating_sub(now_ms).max(0) as u64;
+    Some(Duration::from_millis(left).min(MAX_RETRY_AFTER))
 }
 
 /// HMAC-SHA256 (RFC 2104), written out because it is a dozen lines over `sha2`.
@@ -569,7 +575,8 @@ impl Delivery {
             408 | 429 | 500..=599 => {
                 a.step(format!("after-process-http-status-{}", resp.status));
                 Outcome::Retry(if resp.status == 429 {
-                    resp.header("retry-after").and_then(parse_retry_after)
+                    resp.header("retry-after")
+                        .and_then(|v| parse_retry_after(v, now_ms()))
                 } else {
                     None
                 })
@@ -802,6 +809,7 @@ impl Integrations {
         if i.is_outgoing() {
             self.chat.store.clear_outgoing_history(&i.id).await?;
         } else {
+            self.requests.forget(&i.id);
             self.chat.store.clear_hook_requests(&i.id).await?;
         }
         Ok(())
@@ -836,9 +844,26 @@ mod tests {
         assert_eq!(ms("fibonacci", 0), None);
         // Huge exponents saturate instead of overflowing.
         assert!(ms("powers-of-ten", 40).is_some());
-        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("soon"), None);
-        assert_eq!(parse_retry_after("99999999"), Some(MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        let now = 784_111_777_000; // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("99999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
     }
 
     #[test]

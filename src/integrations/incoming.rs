@@ -12,8 +12,7 @@ use super::Integrations;
 use crate::chat::messages::{build_content, MessageDefaults};
 use crate::error::{Error, Result};
 use crate::model::{HookRequest, Integration, User};
-use crate::script::{LogLine, ScriptKey};
-use crate::store::batch::WriteOp;
+use crate::script::{LogLine, ScriptArgs, ScriptKey};
 use crate::util::{new_id, now_ms, secure_eq, DateStyle};
 
 /// How much of a request body is kept in its record.
@@ -154,6 +153,116 @@ pub fn parse_body(content_type: Option<&str>, raw: &[u8]) -> Parsed {
     }
 }
 
+/// `{"request": …}`, the argument of `process_incoming_request`, serialised straight from the call (the hot
+/// path: no intermediate value tree). Same document as [`script_request`].
+pub fn script_request_json(
+    call: &HookCall,
+    content: &Map<String, Value>,
+    raw: &str,
+    poster: &User,
+    token: &str,
+) -> String {
+    #[derive(serde::Serialize)]
+    struct Url<'a> {
+        hash: &'a str,
+        search: &'a str,
+        query: Map<String, Value>,
+        pathname: &'a str,
+        path: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct UrlParams<'a> {
+        integration_id: &'a str,
+        token: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_id: Option<&'a str>,
+    }
+    #[derive(serde::Serialize)]
+    struct Poster<'a> {
+        #[serde(rename = "_id")]
+        id: &'a str,
+        name: &'a str,
+        username: &'a str,
+    }
+    struct Headers<'a>(&'a [(String, String)]);
+    impl serde::Serialize for Headers<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut m = s.serialize_map(Some(self.0.len()))?;
+            for (k, v) in self.0 {
+                if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                    m.serialize_entry(&k.to_ascii_lowercase(), v)?;
+                } else {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+            m.end()
+        }
+    }
+    #[derive(serde::Serialize)]
+    struct Request<'a> {
+        url: Url<'a>,
+        url_raw: &'a str,
+        url_params: UrlParams<'a>,
+        content: &'a Map<String, Value>,
+        body: &'a Map<String, Value>,
+        content_raw: &'a str,
+        headers: Headers<'a>,
+        user: Poster<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct Args<'a> {
+        request: Request<'a>,
+    }
+    let query = query_map(call);
+    let search = call
+        .query
+        .as_deref()
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let path = format!("{}{search}", call.path);
+    let args = Args {
+        request: Request {
+            url: Url {
+                hash: "",
+                search: &search,
+                query,
+                pathname: &call.path,
+                path: &path,
+            },
+            url_raw: &path,
+            url_params: UrlParams {
+                integration_id: &call.integration_id,
+                token,
+                user_id: call.user_id.as_deref(),
+            },
+            content,
+            body: content,
+            content_raw: raw,
+            headers: Headers(&call.headers),
+            user: Poster {
+                id: &poster.id,
+                name: &poster.name,
+                username: &poster.username,
+            },
+        },
+    };
+    serde_json::to_string(&args).unwrap_or_else(|_| "{}".into())
+}
+
+fn query_map(call: &HookCall) -> Map<String, Value> {
+    match call.query.as_deref() {
+        Some(q) if !q.is_empty() => serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+        _ => Map::new(),
+    }
+}
+
 /// The `request` object a script's `process_incoming_request` receives (§1.5).
 pub fn script_request(
     call: &HookCall,
@@ -162,14 +271,7 @@ pub fn script_request(
     poster: &User,
     token: &str,
 ) -> Value {
-    let query: Map<String, Value> = call
-        .query
-        .as_deref()
-        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
+    let query = query_map(call);
     let search = call
         .query
         .as_deref()
@@ -314,11 +416,7 @@ impl Integrations {
         record.status = answer.status;
         record.response = answer.body.clone();
         record.total_ms = started.elapsed().as_secs_f64() * 1000.0;
-        if self.settings.history_size > 0 {
-            self.chat
-                .writer
-                .submit(vec![WriteOp::HookRequest(Box::new(record))]);
-        }
+        self.requests.record(record);
         answer
     }
 
@@ -389,8 +487,8 @@ impl Integrations {
             compiled,
             has_body,
         ) {
-            let raw = String::from_utf8_lossy(&call.body).into_owned();
-            let request = script_request(call, &Value::Object(body.clone()), &raw, &poster, token);
+            let raw = String::from_utf8_lossy(&call.body);
+            let args = script_request_json(call, &body, &raw, &poster, token);
             let key = ScriptKey {
                 integration_id: i.id.clone(),
                 version: i.updated_at.to_string(),
@@ -401,7 +499,7 @@ impl Integrations {
                     key,
                     compiled,
                     "process_incoming_request",
-                    json!({ "request": request }),
+                    ScriptArgs::Json(args),
                 )
                 .await;
             record.script_ran = true;
@@ -570,6 +668,7 @@ impl Integrations {
             ..Default::default()
         };
         if let Some(hid) = p.get("historyId").and_then(Value::as_str) {
+            self.requests.flush().await?;
             let rec = self
                 .chat
                 .store
@@ -747,6 +846,42 @@ fn log_script_output(i: &Integration, logs: &[LogLine]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serialised_script_request_is_the_same_document() {
+        let poster: User = serde_json::from_value(json!({
+            "_id": "u1", "username": "rocket.cat", "name": "Rocket \"Cat\"", "type": "bot",
+            "active": true, "roles": ["bot"], "createdAt": 1, "_updatedAt": 1
+        }))
+        .unwrap();
+        for (query, user_id) in [
+            (Some("a=1&b=%C3%A9"), Some("legacy")),
+            (None, None),
+            (Some(""), None),
+        ] {
+            let call = HookCall {
+                integration_id: "i1".into(),
+                token: "t%2Fk".into(),
+                user_id: user_id.map(str::to_string),
+                method: "POST".into(),
+                path: "/hooks/i1/t%2Fk".into(),
+                query: query.map(str::to_string),
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("X-Mixed".into(), "v\u{e9}".into()),
+                ],
+                body: br#"{"text":"hi","n":[1,{"x":null}]}"#.to_vec(),
+            };
+            let content = obj(parse_body(Some("application/json"), &call.body));
+            let raw = String::from_utf8_lossy(&call.body);
+            let direct = script_request_json(&call, &content, &raw, &poster, "t/k");
+            let tree = json!({
+                "request": script_request(&call, &Value::Object(content.clone()), &raw, &poster, "t/k")
+            });
+            assert_eq!(serde_json::from_str::<Value>(&direct).unwrap(), tree);
+            assert_eq!(direct, tree.to_string(), "same keys in the same order");
+        }
+    }
 
     fn obj(p: Parsed) -> Map<String, Value> {
         match p {

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod incoming;
 pub mod outgoing;
 pub mod ratelimit;
+pub mod requests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,8 @@ pub struct Integrations {
     /// Hot-path cache: integration id → (loaded at, integration, poster).
     cache: Mutex<HashMap<String, CachedHook>>,
     limiter: ratelimit::RateLimiter,
+    /// Incoming hooks' recorded requests, written in the background.
+    pub requests: Arc<requests::RequestLog>,
 }
 
 /// Which integrations of one type a user may manage.
@@ -75,7 +78,12 @@ impl Integrations {
         settings: IntegrationSettings,
     ) -> Integrations {
         let limiter = ratelimit::RateLimiter::new(settings.rate_limit);
+        let requests = Arc::new(requests::RequestLog::new(
+            settings.history_size as usize,
+            chat.writer.clone(),
+        ));
         Integrations {
+            requests,
             chat,
             scripts,
             settings,

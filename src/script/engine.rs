@@ -301,7 +301,7 @@ impl Instance {
     pub fn call(
         &mut self,
         method: &str,
-        args: &serde_json::Value,
+        args: &super::ScriptArgs,
         timeout: Duration,
     ) -> CallResult {
         if let Some(f) = &self.load_failure {
@@ -315,20 +315,27 @@ impl Instance {
         self.shared.set_deadline(timeout);
         // Drop completions of an earlier call's fetches that were never awaited.
         while self.events.try_recv().is_ok() {}
-        let args_json = match serde_json::to_string(args) {
-            Ok(s) => s,
-            Err(e) => {
-                return CallResult {
-                    result: Err(ScriptFailure::Internal(format!("arguments: {e}"))),
-                    logs: Vec::new(),
-                    poisoned: false,
+        let serialised;
+        let args_json = match args {
+            super::ScriptArgs::Json(s) => s.as_str(),
+            super::ScriptArgs::Value(v) => match serde_json::to_string(v) {
+                Ok(s) => {
+                    serialised = s;
+                    serialised.as_str()
                 }
-            }
+                Err(e) => {
+                    return CallResult {
+                        result: Err(ScriptFailure::Internal(format!("arguments: {e}"))),
+                        logs: Vec::new(),
+                        poisoned: false,
+                    }
+                }
+            },
         };
         let shared = self.shared.clone();
         let events = &self.events;
         let result = self.ctx.with(|ctx| {
-            let res = run_call(&ctx, &shared, events, call, method, &args_json);
+            let res = run_call(&ctx, &shared, events, call, method, args_json);
             // Leave no half-finished exception behind for the next call.
             let _ = ctx.catch();
             res

@@ -259,11 +259,24 @@ pub struct ScriptHost {
     pool: Arc<Pool>,
 }
 
+/// A call's arguments: a JSON value, or the same already serialised (the hot path builds the text directly
+/// and skips an intermediate value tree).
+pub enum ScriptArgs {
+    Value(serde_json::Value),
+    Json(String),
+}
+
+impl From<serde_json::Value> for ScriptArgs {
+    fn from(v: serde_json::Value) -> Self {
+        ScriptArgs::Value(v)
+    }
+}
+
 struct Job {
     key: Option<ScriptKey>,
     compiled: String,
     method: String,
-    args: serde_json::Value,
+    args: ScriptArgs,
     reply: oneshot::Sender<ScriptOutcome>,
 }
 
@@ -348,7 +361,7 @@ impl ScriptHost {
         key: ScriptKey,
         compiled: &str,
         method: &str,
-        args: serde_json::Value,
+        args: impl Into<ScriptArgs>,
     ) -> ScriptOutcome {
         let (reply, rx) = oneshot::channel();
         let id = key.integration_id.clone();
@@ -356,7 +369,7 @@ impl ScriptHost {
             key: Some(key),
             compiled: compiled.to_string(),
             method: method.to_string(),
-            args,
+            args: args.into(),
             reply,
         };
         {
@@ -385,14 +398,14 @@ impl ScriptHost {
         &self,
         compiled: &str,
         method: &str,
-        args: serde_json::Value,
+        args: impl Into<ScriptArgs>,
     ) -> ScriptOutcome {
         let (reply, rx) = oneshot::channel();
         let job = Job {
             key: None,
             compiled: compiled.to_string(),
             method: method.to_string(),
-            args,
+            args: args.into(),
             reply,
         };
         {

@@ -152,6 +152,30 @@ pub enum BackendKind {
     Postgres,
 }
 
+/// One statement with its parameters, for [`Backend::write_batch`].
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    pub sql: std::borrow::Cow<'static, str>,
+    pub args: Vec<Arg>,
+}
+
+impl Stmt {
+    pub fn new(sql: impl Into<String>, args: Vec<Arg>) -> Stmt {
+        Stmt {
+            sql: std::borrow::Cow::Owned(sql.into()),
+            args,
+        }
+    }
+
+    /// A statement whose text is a constant (the common case on the hot path: no allocation for the SQL).
+    pub fn fixed(sql: &'static str, args: Vec<Arg>) -> Stmt {
+        Stmt {
+            sql: std::borrow::Cow::Borrowed(sql),
+            args,
+        }
+    }
+}
+
 /// The storage trait: what a database must offer. Both implementations accept `$1`-style numbered
 /// parameters, so ordinary statements are shared text; where SQL differs, [`Store`] asks [`Backend::kind`].
 #[async_trait]
@@ -160,6 +184,15 @@ pub trait Backend: Send + Sync {
     async fn execute(&self, sql: &str, args: Vec<Arg>) -> DbResult<u64>;
     async fn query(&self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<Row>>;
     async fn begin(&self) -> DbResult<Box<dyn Tx>>;
+    /// Applies `stmts` in one transaction, all or nothing. Backends whose driver pays a round trip per
+    /// statement override this to ship the whole batch at once.
+    async fn write_batch(&self, stmts: Vec<Stmt>) -> DbResult<()> {
+        let mut tx = self.begin().await?;
+        for s in stmts {
+            tx.execute(&s.sql, s.args).await?;
+        }
+        tx.commit().await
+    }
     async fn close(&self);
 }
 
@@ -1237,73 +1270,75 @@ impl Store {
                 batch::WriteOp::History(h) => history.push(h),
             }
         }
-        let mut tx = self.db.begin().await?;
-        insert_msgs_ref(&mut *tx, &msgs).await?;
-        insert_jobs(&mut *tx, &jobs).await?;
-        for chunk in done.chunks(ROWS_PER_STATEMENT) {
+        // SQLite binds numbered parameters directly and caches one prepared statement per shape, so one
+        // row per statement is cheapest there; PostgreSQL pays a network round trip per statement.
+        let per = match self.kind() {
+            BackendKind::Sqlite => 1,
+            BackendKind::Postgres => ROWS_PER_STATEMENT,
+        };
+        let mut stmts = Vec::new();
+        msg_stmts(&mut stmts, &msgs, per);
+        job_stmts(&mut stmts, &jobs, per);
+        for chunk in done.chunks(per) {
             let list = (1..=chunk.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            tx.execute(
-                &format!("DELETE FROM delivery_jobs WHERE id IN ({list})"),
+            stmts.push(Stmt::new(
+                format!("DELETE FROM delivery_jobs WHERE id IN ({list})"),
                 chunk.iter().map(|id| Arg::from(*id)).collect(),
-            )
-            .await?;
+            ));
         }
         for (id, due_at) in retries {
-            tx.execute(
+            stmts.push(Stmt::fixed(
                 "UPDATE delivery_jobs SET due_at = $2 WHERE id = $1",
                 args![id, due_at],
-            )
-            .await?;
+            ));
         }
-        for chunk in history.chunks(ROWS_PER_STATEMENT) {
-            let mut a = Vec::with_capacity(chunk.len() * 5);
-            for h in chunk {
-                a.extend(args![
-                    &h.id,
-                    &h.integration_id,
-                    h.created_at,
-                    h.updated_at,
-                    to_json(&h.doc)
-                ]);
-            }
-            let sql = format!(
-                "INSERT INTO outgoing_history (id, integration_id, created_at, updated_at, doc) VALUES {} \
-                 ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc",
-                placeholders(chunk.len(), 5)
-            );
-            tx.execute(&sql, a).await?;
+        let mut a = Vec::with_capacity(history.len() * 5);
+        for h in &history {
+            a.extend(args![
+                &h.id,
+                &h.integration_id,
+                h.created_at,
+                h.updated_at,
+                to_json(&h.doc)
+            ]);
         }
-        // Multi-row inserts: one statement per chunk instead of one per request keeps the writer's
-        // per-request cost small.
-        for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            let mut a = Vec::with_capacity(chunk.len() * 4);
-            for r in chunk {
-                a.extend(args![&r.id, &r.integration_id, r.created_at, to_json(r)]);
-            }
-            let sql = format!(
-                "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES {}",
-                placeholders(chunk.len(), 4)
-            );
-            tx.execute(&sql, a).await?;
+        insert_rows(
+            &mut stmts,
+            "INSERT INTO outgoing_history (id, integration_id, created_at, updated_at, doc) VALUES ",
+            " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc",
+            5,
+            a,
+            per,
+        );
+        let mut a = Vec::with_capacity(records.len() * 4);
+        for r in &records {
+            a.extend(args![&r.id, &r.integration_id, r.created_at, to_json(r)]);
         }
+        insert_rows(
+            &mut stmts,
+            "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES ",
+            "",
+            4,
+            a,
+            per,
+        );
         let mut trimmed: Vec<&str> = records.iter().map(|r| r.integration_id.as_str()).collect();
         trimmed.sort_unstable();
         trimmed.dedup();
         let seq = self.seq_column();
         for id in trimmed {
-            tx.execute(
-                &format!(
+            stmts.push(Stmt::new(
+                format!(
                     "DELETE FROM hook_requests WHERE integration_id = $1 AND id NOT IN \
                      (SELECT id FROM hook_requests WHERE integration_id = $1 ORDER BY created_at DESC, {seq} DESC LIMIT $2)"
                 ),
                 args![id, keep_requests],
-            )
-            .await?;
+            ));
         }
-        tx.commit().await
+        self.db.write_batch(stmts).await
     }
 }
 
@@ -1447,28 +1482,69 @@ fn history_from_row(r: &Row) -> DbResult<OutgoingHistory> {
 
 /// Inserts delivery jobs (multi-row), inside the transaction of the event that caused them.
 async fn insert_jobs(tx: &mut dyn Tx, jobs: &[&DeliveryJob]) -> DbResult<()> {
-    for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
-        let mut a = Vec::with_capacity(chunk.len() * 5);
-        for j in chunk {
-            a.extend(args![
-                &j.id,
-                &j.integration_id,
-                j.due_at,
-                j.created_at,
-                to_json(j)
-            ]);
-        }
-        let sql = format!(
-            "INSERT INTO delivery_jobs (id, integration_id, due_at, created_at, doc) VALUES {}",
-            placeholders(chunk.len(), 5)
-        );
-        tx.execute(&sql, a).await?;
+    let mut stmts = Vec::new();
+    job_stmts(&mut stmts, jobs, ROWS_PER_STATEMENT);
+    run_in(tx, stmts).await
+}
+
+fn job_stmts(out: &mut Vec<Stmt>, jobs: &[&DeliveryJob], per: usize) {
+    let mut a = Vec::with_capacity(jobs.len() * 5);
+    for j in jobs {
+        a.extend(args![
+            &j.id,
+            &j.integration_id,
+            j.due_at,
+            j.created_at,
+            to_json(j)
+        ]);
+    }
+    insert_rows(
+        out,
+        "INSERT INTO delivery_jobs (id, integration_id, due_at, created_at, doc) VALUES ",
+        "",
+        5,
+        a,
+        per,
+    );
+}
+
+/// Runs statements one after another inside an open transaction.
+async fn run_in(tx: &mut dyn Tx, stmts: Vec<Stmt>) -> DbResult<()> {
+    for s in stmts {
+        tx.execute(&s.sql, s.args).await?;
     }
     Ok(())
 }
 
-/// Rows per multi-row INSERT. Kept small: SQLite looks a named parameter up by a linear scan, so binding
-/// costs grow with the square of the parameters in one statement.
+/// Appends INSERTs of `args` (rows of `cols` values, flattened) with up to `per` rows per statement:
+/// `{head}($1, $2), ($3, $4){tail}`.
+fn insert_rows(
+    out: &mut Vec<Stmt>,
+    head: &str,
+    tail: &str,
+    cols: usize,
+    args: Vec<Arg>,
+    per: usize,
+) {
+    if args.is_empty() {
+        return;
+    }
+    let mut args = args.into_iter();
+    let rows = args.len() / cols;
+    let mut done = 0;
+    while done < rows {
+        let n = per.min(rows - done);
+        let chunk: Vec<Arg> = args.by_ref().take(n * cols).collect();
+        out.push(Stmt::new(
+            format!("{head}{}{tail}", placeholders(n, cols)),
+            chunk,
+        ));
+        done += n;
+    }
+}
+
+/// Rows per multi-row INSERT on PostgreSQL (and inside explicit transactions), where every statement is a
+/// round trip.
 const ROWS_PER_STATEMENT: usize = 32;
 
 /// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `cols` parameters.
@@ -1536,32 +1612,16 @@ async fn insert_msgs(tx: &mut dyn Tx, msgs: &[Message]) -> DbResult<()> {
 
 /// Inserts messages (multi-row) and bumps each room's counters once.
 async fn insert_msgs_ref(tx: &mut dyn Tx, msgs: &[&Message]) -> DbResult<()> {
+    let mut stmts = Vec::new();
+    msg_stmts(&mut stmts, msgs, ROWS_PER_STATEMENT);
+    run_in(tx, stmts).await
+}
+
+fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&Message], per: usize) {
     if msgs.is_empty() {
-        return Ok(());
+        return;
     }
     let docs: Vec<String> = msgs.iter().map(to_json).collect();
-    for (chunk, chunk_docs) in msgs
-        .chunks(ROWS_PER_STATEMENT)
-        .zip(docs.chunks(ROWS_PER_STATEMENT))
-    {
-        let mut a = Vec::with_capacity(chunk.len() * 7);
-        for (m, doc) in chunk.iter().zip(chunk_docs) {
-            a.extend(args![
-                &m.id,
-                &m.rid,
-                m.ts,
-                m.tmid.clone(),
-                m.t.clone(),
-                m.updated_at,
-                doc.as_str()
-            ]);
-        }
-        let sql = format!(
-            "INSERT INTO messages (id, rid, ts, tmid, t, updated_at, doc) VALUES {}",
-            placeholders(chunk.len(), 7)
-        );
-        tx.execute(&sql, a).await?;
-    }
     // One counter update per room: the count, and the newest message as `lastMessage`.
     let mut rooms: Vec<(&str, i64, usize)> = Vec::new();
     for (i, m) in msgs.iter().enumerate() {
@@ -1575,12 +1635,34 @@ async fn insert_msgs_ref(tx: &mut dyn Tx, msgs: &[&Message]) -> DbResult<()> {
             None => rooms.push((&m.rid, 1, i)),
         }
     }
-    for (rid, n, last) in rooms {
-        tx.execute(
-            "UPDATE rooms SET msgs = msgs + $2, lm = $3, last_message = $4, updated_at = $3 WHERE id = $1",
-            args![rid, n, msgs[last].ts, docs[last].as_str()],
-        )
-        .await?;
+    let counters: Vec<Stmt> = rooms
+        .into_iter()
+        .map(|(rid, n, last)| {
+            Stmt::fixed(
+                "UPDATE rooms SET msgs = msgs + $2, lm = $3, last_message = $4, updated_at = $3 WHERE id = $1",
+                args![rid, n, msgs[last].ts, docs[last].as_str()],
+            )
+        })
+        .collect();
+    let mut a = Vec::with_capacity(msgs.len() * 7);
+    for (m, doc) in msgs.iter().zip(docs) {
+        a.extend(args![
+            &m.id,
+            &m.rid,
+            m.ts,
+            m.tmid.clone(),
+            m.t.clone(),
+            m.updated_at,
+            doc
+        ]);
     }
-    Ok(())
+    insert_rows(
+        out,
+        "INSERT INTO messages (id, rid, ts, tmid, t, updated_at, doc) VALUES ",
+        "",
+        7,
+        a,
+        per,
+    );
+    out.extend(counters);
 }

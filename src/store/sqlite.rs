@@ -1,33 +1,42 @@
 //! The SQLite backend: the zero-setup default. WAL mode; one writer connection (SQLite allows one writer at
 //! a time, and a single connection avoids `SQLITE_BUSY` upgrade deadlocks between concurrent transactions)
 //! and a small pool of readers that see every committed write.
+//!
+//! The writer is a plain thread owning a synchronous connection. Every write — a statement, a transaction
+//! statement by statement, or a whole group commit — is one message to it. A group commit (see
+//! [`super::batch`]) crosses the thread boundary once and runs every statement back to back with cached
+//! prepared statements; an async driver would pay a channel round trip per statement, and that round trip,
+//! not SQLite, was what bounded webhook throughput. Readers stay on sqlx's pool, off the writer's thread.
 
 use std::str::FromStr;
+use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rusqlite::types::ValueRef;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row as _, Sqlite, SqlitePool, TypeInfo, ValueRef};
+use sqlx::{Row as _, Sqlite, SqlitePool, TypeInfo, ValueRef as _};
+use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
-use super::{Arg, Backend, BackendKind, DbError, DbResult, Row, Tx, Val};
+use super::{Arg, Backend, BackendKind, DbError, DbResult, Row, Stmt, Tx, Val};
 
 pub struct SqliteBackend {
-    /// The one connection that writes.
-    writer: SqlitePool,
+    writer: Writer,
     /// Connections for reads outside transactions.
     reader: SqlitePool,
 }
 
 impl SqliteBackend {
     pub async fn connect(url: &str, synchronous: &str) -> anyhow::Result<SqliteBackend> {
-        let sync = match synchronous.to_ascii_lowercase().as_str() {
-            "off" => SqliteSynchronous::Off,
-            "normal" => SqliteSynchronous::Normal,
-            "extra" => SqliteSynchronous::Extra,
-            _ => SqliteSynchronous::Full,
+        let (sync, sync_name) = match synchronous.to_ascii_lowercase().as_str() {
+            "off" => (SqliteSynchronous::Off, "OFF"),
+            "normal" => (SqliteSynchronous::Normal, "NORMAL"),
+            "extra" => (SqliteSynchronous::Extra, "EXTRA"),
+            _ => (SqliteSynchronous::Full, "FULL"),
         };
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -35,12 +44,20 @@ impl SqliteBackend {
             .synchronous(sync)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
+        // Migrations run through sqlx (they are embedded with its macro) on a connection used only for them.
+        let migrator = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        sqlx::migrate!("migrations/sqlite").run(&migrator).await?;
+        migrator.close().await;
+
+        let path = opts.get_filename().to_path_buf();
+        let pragmas = format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync_name}; PRAGMA foreign_keys = ON; \
+             PRAGMA busy_timeout = 10000;"
+        );
+        let writer = Writer::start(path, pragmas)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
@@ -49,6 +66,187 @@ impl SqliteBackend {
         Ok(SqliteBackend { writer, reader })
     }
 }
+
+// ---- the writer thread ----------------------------------------------------------------------------------
+
+enum Cmd {
+    Execute(Stmt, oneshot::Sender<DbResult<u64>>),
+    Query(Stmt, oneshot::Sender<DbResult<Vec<Row>>>),
+    /// Statements applied in one transaction, all or nothing.
+    Batch(Vec<Stmt>, oneshot::Sender<DbResult<()>>),
+    /// Ends a transaction opened with `BEGIN IMMEDIATE` by a [`Tx`] dropped without commit.
+    Rollback,
+    Close(oneshot::Sender<()>),
+}
+
+/// The handle on the writer thread. `session` gives one caller at a time the connection: a transaction holds
+/// it from BEGIN to COMMIT so no other caller's statement lands inside it.
+struct Writer {
+    tx: mpsc::Sender<Cmd>,
+    session: Arc<Mutex<()>>,
+}
+
+impl Writer {
+    fn start(path: std::path::PathBuf, pragmas: String) -> anyhow::Result<Writer> {
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.execute_batch(&pragmas)?;
+        conn.set_prepared_statement_cache_capacity(128);
+        let (tx, rx) = mpsc::channel::<Cmd>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))?;
+        Ok(Writer {
+            tx,
+            session: Arc::new(Mutex::new(())),
+        })
+    }
+
+    fn send(&self, cmd: Cmd) -> DbResult<()> {
+        self.tx
+            .send(cmd)
+            .map_err(|_| DbError::Other("the database writer has stopped".into()))
+    }
+}
+
+fn stopped<T>(_: T) -> DbError {
+    DbError::Other("the database writer has stopped".into())
+}
+
+fn writer_loop(conn: rusqlite::Connection, rx: mpsc::Receiver<Cmd>) {
+    while let Ok(cmd) = rx.recv() {
+        match cmd {
+            Cmd::Execute(s, reply) => {
+                let _ = reply.send(execute(&conn, &s));
+            }
+            Cmd::Query(s, reply) => {
+                let _ = reply.send(query(&conn, &s));
+            }
+            Cmd::Batch(stmts, reply) => {
+                let _ = reply.send(batch(&conn, &stmts));
+            }
+            Cmd::Rollback => {
+                if !conn.is_autocommit() {
+                    if let Err(e) = conn.execute_batch("ROLLBACK") {
+                        tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
+                    }
+                }
+            }
+            Cmd::Close(reply) => {
+                drop(conn);
+                let _ = reply.send(());
+                return;
+            }
+        }
+    }
+}
+
+fn batch(conn: &rusqlite::Connection, stmts: &[Stmt]) -> DbResult<()> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+    for s in stmts {
+        if let Err(e) = execute(conn, s) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+    }
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        return Err(db_error(e));
+    }
+    Ok(())
+}
+
+/// Prepares (from the connection's statement cache) and binds one statement. Our SQL numbers its parameters
+/// `$1, $2, …` for both backends; SQLite would treat those as *names* and number them by first appearance,
+/// so they are rewritten to `?1, ?2, …`, which SQLite binds by number.
+fn prepare<'c>(
+    conn: &'c rusqlite::Connection,
+    s: &Stmt,
+) -> DbResult<rusqlite::CachedStatement<'c>> {
+    let sql = numbered(&s.sql);
+    let mut st = conn.prepare_cached(&sql).map_err(db_error)?;
+    let count = st.parameter_count();
+    for (i, a) in s.args.iter().enumerate() {
+        if i >= count {
+            break;
+        }
+        let r = match a {
+            Arg::Int(v) => st.raw_bind_parameter(i + 1, v),
+            Arg::Text(v) => st.raw_bind_parameter(i + 1, v.as_deref()),
+        };
+        r.map_err(db_error)?;
+    }
+    Ok(st)
+}
+
+fn execute(conn: &rusqlite::Connection, s: &Stmt) -> DbResult<u64> {
+    let mut st = prepare(conn, s)?;
+    // `raw_execute` steps through every row, so `... RETURNING` statements run to completion as well.
+    let n = st.raw_execute().map_err(db_error)?;
+    Ok(n as u64)
+}
+
+fn query(conn: &rusqlite::Connection, s: &Stmt) -> DbResult<Vec<Row>> {
+    let mut st = prepare(conn, s)?;
+    let cols = st.column_count();
+    let mut rows = st.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(db_error)? {
+        let mut vals = Vec::with_capacity(cols);
+        for i in 0..cols {
+            vals.push(match r.get_ref(i).map_err(db_error)? {
+                ValueRef::Null => Val::Null,
+                ValueRef::Integer(v) => Val::Int(v),
+                ValueRef::Real(v) => Val::Text(v.to_string()),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    Val::Text(String::from_utf8_lossy(t).into_owned())
+                }
+            });
+        }
+        out.push(Row(vals));
+    }
+    Ok(out)
+}
+
+/// `$12` → `?12` outside string literals.
+fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.contains('$') {
+        return sql.into();
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut in_string = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => in_string = !in_string,
+            '$' if !in_string && chars.peek().is_some_and(|n| n.is_ascii_digit()) => {
+                out.push('?');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out.into()
+}
+
+fn db_error(e: rusqlite::Error) -> DbError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        if f.code == rusqlite::ErrorCode::ConstraintViolation
+            && matches!(
+                f.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            )
+        {
+            return DbError::Unique(msg.clone().unwrap_or_default());
+        }
+    }
+    DbError::Other(e.to_string())
+}
+
+// ---- readers (sqlx) -------------------------------------------------------------------------------------
 
 fn bind(sql: &str, args: Vec<Arg>) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
     let mut q = sqlx::query(sql);
@@ -90,11 +288,11 @@ impl Backend for SqliteBackend {
     }
 
     async fn execute(&self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
-        let r = bind(sql, args)
-            .execute(&self.writer)
-            .await
-            .map_err(DbError::from_sqlx)?;
-        Ok(r.rows_affected())
+        let _session = self.writer.session.lock().await;
+        let (reply, rx) = oneshot::channel();
+        self.writer
+            .send(Cmd::Execute(Stmt::new(sql, args), reply))?;
+        rx.await.map_err(stopped)?
     }
 
     async fn query(&self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<Row>> {
@@ -106,37 +304,97 @@ impl Backend for SqliteBackend {
     }
 
     async fn begin(&self) -> DbResult<Box<dyn Tx>> {
-        let tx = self.writer.begin().await.map_err(DbError::from_sqlx)?;
-        Ok(Box::new(SqliteTx(tx)))
+        let session = self.writer.session.clone().lock_owned().await;
+        let (reply, rx) = oneshot::channel();
+        self.writer
+            .send(Cmd::Execute(Stmt::new("BEGIN IMMEDIATE", vec![]), reply))?;
+        rx.await.map_err(stopped)??;
+        Ok(Box::new(SqliteTx {
+            tx: self.writer.tx.clone(),
+            open: true,
+            _session: session,
+        }))
+    }
+
+    async fn write_batch(&self, stmts: Vec<Stmt>) -> DbResult<()> {
+        if stmts.is_empty() {
+            return Ok(());
+        }
+        let _session = self.writer.session.lock().await;
+        let (reply, rx) = oneshot::channel();
+        self.writer.send(Cmd::Batch(stmts, reply))?;
+        rx.await.map_err(stopped)?
     }
 
     async fn close(&self) {
         self.reader.close().await;
-        self.writer.close().await;
+        let _session = self.writer.session.lock().await;
+        let (reply, rx) = oneshot::channel();
+        if self.writer.send(Cmd::Close(reply)).is_ok() {
+            let _ = rx.await;
+        }
     }
 }
 
-struct SqliteTx(sqlx::Transaction<'static, Sqlite>);
+/// A transaction on the writer thread. Holds the writer's session until it ends, so it sees no one else's
+/// statements; dropped without `commit`, it asks the writer to roll back before the session passes on.
+struct SqliteTx {
+    tx: mpsc::Sender<Cmd>,
+    open: bool,
+    _session: OwnedMutexGuard<()>,
+}
+
+impl SqliteTx {
+    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<DbResult<T>>) -> Cmd) -> DbResult<T> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).map_err(stopped)?;
+        rx.await.map_err(stopped)?
+    }
+}
 
 #[async_trait]
 impl Tx for SqliteTx {
     async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
-        let r = bind(sql, args)
-            .execute(&mut *self.0)
-            .await
-            .map_err(DbError::from_sqlx)?;
-        Ok(r.rows_affected())
+        let s = Stmt::new(sql, args);
+        self.call(|r| Cmd::Execute(s, r)).await
     }
 
     async fn query(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<Row>> {
-        let rows = bind(sql, args)
-            .fetch_all(&mut *self.0)
-            .await
-            .map_err(DbError::from_sqlx)?;
-        Ok(rows.iter().map(decode).collect())
+        let s = Stmt::new(sql, args);
+        self.call(|r| Cmd::Query(s, r)).await
     }
 
-    async fn commit(self: Box<Self>) -> DbResult<()> {
-        self.0.commit().await.map_err(DbError::from_sqlx)
+    async fn commit(mut self: Box<Self>) -> DbResult<()> {
+        let s = Stmt::new("COMMIT", vec![]);
+        let r = self.call(|r| Cmd::Execute(s, r)).await.map(|_| ());
+        // A failed COMMIT leaves the transaction open; Drop rolls it back.
+        self.open = r.is_err();
+        r
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        // Sent before `_session` is released (fields drop after this), so the rollback reaches the writer
+        // ahead of the next session's first statement.
+        if self.open {
+            let _ = self.tx.send(Cmd::Rollback);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn numbered_parameters_outside_strings_only() {
+        assert_eq!(
+            numbered(
+                "UPDATE t SET a = $2 WHERE id = $1 AND j = '$1' AND k = json_extract(d, '$.x')"
+            ),
+            "UPDATE t SET a = ?2 WHERE id = ?1 AND j = '$1' AND k = json_extract(d, '$.x')"
+        );
+        assert_eq!(numbered("SELECT 1"), "SELECT 1");
     }
 }
