@@ -843,6 +843,14 @@ async fn outgoing_form_history_replay_and_delete(b: Browser) {
         .await;
     b.fill("#f-retryCount", "2").await;
     b.fill("#f-retryDelay", "powers-of-two").await;
+    // A script that logs, so the history shows script output.
+    b.eval("document.getElementById('f-scriptEnabled').checked = true")
+        .await;
+    b.fill(
+        "#f-script",
+        "class Script {\n  prepare_outgoing_request({ request }) {\n    console.log('preparing', request.data.text);\n    return request;\n  }\n}",
+    )
+    .await;
     b.click("#save").await;
     b.wait_for(
         "location.search.includes('saved=1') && document.getElementById('f-triggerWords').value === '!deploy'",
@@ -942,6 +950,14 @@ async fn outgoing_form_history_replay_and_delete(b: Browser) {
         text.contains("pre-http-call") && text.contains("after-http-call"),
         "{text}"
     );
+    assert!(
+        text.contains("Script logs") && text.contains("preparing !deploy production"),
+        "{text}"
+    );
+    assert!(b
+        .text("#logs")
+        .await
+        .contains("preparing !deploy production"));
     b.screenshot("21-outgoing-history").await;
 
     // Replay: the receiver gets the same call again, with the same webhook-id, and the new attempt
