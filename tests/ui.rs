@@ -990,6 +990,45 @@ async fn outgoing_form_history_replay_and_delete(b: Browser) {
         "the edit form",
     )
     .await;
+    // Editing: the form holds the saved values, and a change is saved.
+    let loaded = b
+        .eval("['event', 'urls', 'channel', 'alias', 'emoji', 'retryCount', 'retryDelay'].map(k => document.getElementById('f-' + k).value).concat([document.getElementById('f-retryFailedCalls').checked, document.getElementById('f-token').value.length > 0])")
+        .await;
+    assert_eq!(
+        loaded,
+        json!([
+            "sendMessage",
+            receiver.url,
+            "#general",
+            "Deploy Bot",
+            ":rocket:",
+            "2",
+            "powers-of-two",
+            true,
+            true
+        ])
+    );
+    b.fill("#f-alias", "Release Bot").await;
+    b.fill("#f-triggerWords", "!deploy, !release").await;
+    b.click("#save").await;
+    b.wait_for(
+        "!document.getElementById('form-ok').hidden",
+        10,
+        "the saved edit",
+    )
+    .await;
+    let (_, got) = s
+        .get(
+            Some(&s.admin),
+            "/api/v1/integrations.get",
+            &[("integrationId", &id)],
+        )
+        .await;
+    assert_eq!(got["integration"]["alias"], "Release Bot", "{got}");
+    assert_eq!(
+        got["integration"]["triggerWords"],
+        json!(["!deploy", "!release"])
+    );
     b.click("#delete").await;
     b.wait_for(
         "document.getElementById('sb-confirm-yes')",
