@@ -1,9 +1,11 @@
-//! End-to-end tests of the web UI in headless Chromium (Debian's `chromium` package), driven over the
-//! Chrome DevTools Protocol (`ui/cdp.rs`). Each test starts the real server (SQLite: the UI does not
-//! depend on the backend, which the API suite already covers twice) and a fresh browser profile, walks
-//! through pages as a person would, and saves screenshots of every main page to `tests/artifacts/`.
+//! End-to-end tests of the web UI in headless browsers: every test body runs twice, in Chromium (Debian's
+//! `chromium`, over the Chrome DevTools Protocol, `ui/cdp.rs`) and in Firefox (Debian's `firefox-esr`, over
+//! WebDriver BiDi, `ui/bidi.rs`), through one browser abstraction (`ui/browser.rs`). Each test starts the
+//! real server (SQLite: the UI does not depend on the backend, which the API suite already covers twice)
+//! and a fresh browser profile, walks through pages as a person would, and saves screenshots of every main
+//! page to `tests/artifacts/` (Firefox's to `tests/artifacts/firefox/`).
 //!
-//! Without Chromium the tests are skipped with a message — but only outside CI: with `CI` set a missing
+//! Without a browser its tests are skipped with a message — but only outside CI: with `CI` set a missing
 //! browser is a failure, so CI can never silently skip them.
 
 // The API suite's harness, shared rather than copied; its plain reqwest client talks to our own test
@@ -11,26 +13,87 @@
 #[allow(dead_code, clippy::disallowed_methods)]
 #[path = "it/harness.rs"]
 mod harness;
+#[allow(dead_code)]
+#[path = "it/receiver.rs"]
+mod receiver;
 mod ui {
+    pub mod bidi;
+    pub mod browser;
     pub mod cdp;
 }
 
 use harness::{Backend, TestServer, ADMIN_PASSWORD};
 use serde_json::json;
-use ui::cdp::{find_chromium, Browser};
+use ui::browser::{Browser, Kind};
 
-/// The browser, or `None` (after saying why) when the test must be skipped.
-async fn browser() -> Option<Browser> {
-    match find_chromium() {
-        Some(bin) => Some(Browser::launch(&bin).await),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("CI is set but no Chromium was found (install Debian's `chromium`, or set SB_CHROMIUM)")
+/// Declares that the test body `$name(b: Browser)` runs in each browser, as the tests
+/// `$name::chromium` and `$name::firefox`.
+macro_rules! in_each_browser {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn chromium() {
+                if let Some(b) = super::Browser::start(super::Kind::Chromium).await {
+                    super::$name(b).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn firefox() {
+                if let Some(b) = super::Browser::start(super::Kind::Firefox).await {
+                    super::$name(b).await;
+                }
+            }
         }
-        None => {
-            eprintln!("SKIPPED: no Chromium found (install Debian's `chromium` or set SB_CHROMIUM); UI tests not run");
-            None
+    )*};
+}
+
+in_each_browser!(
+    login_chat_live_updates_and_logout,
+    integrations_form_test_panel_and_webhook,
+    admin_users_and_rooms,
+    non_admin_sees_no_admin_pages,
+    hostile_webhook_content_is_inert,
+    outgoing_form_history_replay_and_delete,
+    chat_loads_older_messages,
+    page_errors_are_noticed,
+);
+
+/// The tests' `assert_clean` can fail: a page's uncaught exception and console error reach the test in
+/// each browser, and so does a script blocked by the Content-Security-Policy.
+async fn page_errors_are_noticed(b: Browser) {
+    let s = TestServer::start(Backend::Sqlite).await;
+    b.goto(&s.url("/login")).await;
+    assert!(b.problems().is_empty(), "{:?}", b.problems());
+    b.eval("(() => { console.error('sb-console-error'); setTimeout(() => { throw new Error('sb-uncaught'); }, 0); const x = document.createElement('script'); x.textContent = 'window.__inline = 1'; document.body.append(x); return true; })()")
+        .await;
+    // Chromium says "Content Security Policy", Firefox "Content-Security-Policy".
+    let problems = || {
+        b.problems()
+            .join("\n")
+            .replace("Content-Security-Policy", "Content Security Policy")
+    };
+    for (needle, what) in [
+        ("sb-console-error", "the console error"),
+        ("sb-uncaught", "the uncaught exception"),
+        ("Content Security Policy", "the CSP violation"),
+    ] {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !problems().contains(needle) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what} was not reported: {}",
+                problems()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
+    assert_eq!(
+        b.eval("window.__inline === undefined").await,
+        true,
+        "the CSP blocks inline script"
+    );
+    drop(b);
+    s.stop().await;
 }
 
 async fn login(b: &Browser, s: &TestServer, user: &str, password: &str) {
@@ -68,9 +131,7 @@ fn integration_payload(channel: &str) -> serde_json::Value {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_chat_live_updates_and_logout() {
-    let Some(b) = browser().await else { return };
+async fn login_chat_live_updates_and_logout(b: Browser) {
     let s = TestServer::start(Backend::Sqlite).await;
 
     // Not logged in: every page sends the browser to the login form.
@@ -162,17 +223,13 @@ async fn login_chat_live_updates_and_logout() {
     b.assert_clean("chat view");
 
     // Logout ends the session for the API too: it was a real session.
-    let cookie = b
-        .call("Network.getCookies", json!({ "urls": [s.base] }))
-        .await;
-    let value = cookie["cookies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "sb_session")
-        .and_then(|c| c["value"].as_str())
-        .expect("session cookie")
-        .to_string();
+    let value = b
+        .cookies(&s.base)
+        .await
+        .into_iter()
+        .find(|(name, _)| name == "sb_session")
+        .map(|(_, value)| value)
+        .expect("session cookie");
     let (uid, token) = value.split_once(':').unwrap();
     let me = s
         .client
@@ -204,9 +261,7 @@ async fn login_chat_live_updates_and_logout() {
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn integrations_form_test_panel_and_webhook() {
-    let Some(b) = browser().await else { return };
+async fn integrations_form_test_panel_and_webhook(b: Browser) {
     let s = TestServer::start(Backend::Sqlite).await;
     login(&b, &s, "admin", ADMIN_PASSWORD).await;
 
@@ -466,9 +521,7 @@ async fn integrations_form_test_panel_and_webhook() {
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_users_and_rooms() {
-    let Some(b) = browser().await else { return };
+async fn admin_users_and_rooms(b: Browser) {
     let s = TestServer::start(Backend::Sqlite).await;
     login(&b, &s, "admin", ADMIN_PASSWORD).await;
 
@@ -539,9 +592,7 @@ async fn admin_users_and_rooms() {
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn non_admin_sees_no_admin_pages() {
-    let Some(b) = browser().await else { return };
+async fn non_admin_sees_no_admin_pages(b: Browser) {
     let s = TestServer::start(Backend::Sqlite).await;
     s.user("erin").await;
     login(&b, &s, "erin", "pw-123456").await;
@@ -582,27 +633,15 @@ async fn non_admin_sees_no_admin_pages() {
 }
 
 async fn cookie_of(b: &Browser, s: &TestServer) -> String {
-    let c = b
-        .call("Network.getCookies", json!({ "urls": [s.base] }))
-        .await;
-    c["cookies"]
-        .as_array()
-        .unwrap()
+    b.cookies(&s.base)
+        .await
         .iter()
-        .map(|c| {
-            format!(
-                "{}={}",
-                c["name"].as_str().unwrap(),
-                c["value"].as_str().unwrap()
-            )
-        })
+        .map(|(name, value)| format!("{name}={value}"))
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_webhook_content_is_inert() {
-    let Some(b) = browser().await else { return };
+async fn hostile_webhook_content_is_inert(b: Browser) {
     let s = TestServer::start(Backend::Sqlite).await;
     login(&b, &s, "admin", ADMIN_PASSWORD).await;
     b.goto(&s.url("/room/GENERAL")).await;
@@ -663,6 +702,482 @@ async fn hostile_webhook_content_is_inert() {
         "shown as text: {r}"
     );
     b.screenshot("18-hostile-content").await;
+    drop(b);
+    s.stop().await;
+}
+
+/// The §4.2 fields of an outgoing integration, as the form labels them.
+const OUTGOING_FIELDS: &[&str] = &[
+    "Enabled",
+    "Event trigger",
+    "Name",
+    "Channel",
+    "Trigger words",
+    "Target room",
+    "URLs",
+    "Impersonate user",
+    "Post as",
+    "Alias",
+    "Avatar URL",
+    "Emoji",
+    "Token",
+    "Trigger words anywhere",
+    "Run on edits",
+    "Retry failed calls",
+    "Retry count",
+    "Retry delay",
+    "Script Enabled",
+    "Script",
+];
+
+async fn outgoing_form_history_replay_and_delete(b: Browser) {
+    // The receiver listens on 127.0.0.1, which the egress guard refuses unless private networks are
+    // allowed; a short poll interval keeps the worker prompt.
+    let receiver = receiver::TestReceiver::start().await;
+    receiver.answer(receiver::Answer::json(200, json!({ "received": true })));
+    let s = TestServer::start_with(
+        Backend::Sqlite,
+        &[
+            ("egress.allow_private_networks", "true"),
+            ("outgoing.poll_ms", "50"),
+        ],
+    )
+    .await;
+    login(&b, &s, "admin", ADMIN_PASSWORD).await;
+
+    b.goto(&s.url("/admin/integrations/new/outgoing")).await;
+    for label in OUTGOING_FIELDS {
+        let js = format!(
+            "[...document.querySelectorAll('#integration-form label')].some(l => l.textContent.trim().replace(/\\s*\\*$/, '') === {})",
+            json!(label)
+        );
+        assert_eq!(b.eval(&js).await, true, "field {label} is on the form");
+    }
+    // Every field has its help text.
+    assert_eq!(
+        b.eval("[...document.querySelectorAll('#integration-form .field-row[data-field]')].every(r => r.querySelector('.help') && r.querySelector('.help').textContent.trim().length > 10)")
+            .await,
+        true,
+        "every field has help"
+    );
+    // The channel's scope keywords are explained where the channel is entered.
+    let help = b.text("#help-channel").await;
+    for kw in [
+        "all_public_channels",
+        "all_private_groups",
+        "all_direct_messages",
+        "#channel",
+        "@username",
+    ] {
+        assert!(help.contains(kw), "channel help names {kw}: {help}");
+    }
+    // Fields follow the event: User created has no channel or trigger words, and needs a target room.
+    b.eval("(() => { const e = document.getElementById('f-event'); e.value = 'userCreated'; e.dispatchEvent(new Event('change')); })()").await;
+    assert_eq!(
+        b.eval("[document.querySelector('[data-field=channel]').hidden, document.querySelector('[data-field=triggerWords]').hidden, !!document.querySelector('label[for=f-targetRoom] .req')]").await,
+        json!([true, true, true])
+    );
+    b.eval("(() => { const e = document.getElementById('f-event'); e.value = 'sendMessage'; e.dispatchEvent(new Event('change')); })()").await;
+    assert_eq!(
+        b.eval("document.querySelector('[data-field=triggerWords]').hidden")
+            .await,
+        false
+    );
+
+    // A missing URL is reported next to the URLs field, before anything is sent.
+    b.fill("#f-name", "Deploy bot").await;
+    b.fill("#f-channel", "#general").await;
+    b.fill("#f-urls", "").await;
+    b.click("#save").await;
+    b.wait_for(
+        "!document.getElementById('err-urls').hidden",
+        5,
+        "the URLs error",
+    )
+    .await;
+    assert_eq!(
+        b.eval("document.getElementById('f-urls').getAttribute('aria-invalid')")
+            .await,
+        "true"
+    );
+    assert!(b.text("#err-urls").await.contains("at least one URL"));
+    assert!(
+        b.eval("document.getElementById('err-channel').hidden")
+            .await
+            .as_bool()
+            .unwrap(),
+        "only the wrong field is marked"
+    );
+    b.screenshot("19-outgoing-validation").await;
+
+    // The server's own validation lands next to its field too: a channel that does not exist.
+    b.fill("#f-urls", &receiver.url).await;
+    b.fill("#f-channel", "#no-such-room").await;
+    b.click("#save").await;
+    b.wait_for(
+        "!document.getElementById('err-channel').hidden",
+        10,
+        "the server's channel error",
+    )
+    .await;
+    let err = b.text("#err-channel").await;
+    assert!(err.contains("error-invalid-room"), "{err}");
+    assert!(
+        b.eval("document.getElementById('form-error').hidden")
+            .await
+            .as_bool()
+            .unwrap(),
+        "the error is at the field, not in the page banner"
+    );
+    let (_, list) = s
+        .get(Some(&s.admin), "/api/v1/integrations.list", &[])
+        .await;
+    assert_eq!(list["total"], 0, "nothing saved: {list}");
+
+    // A valid integration: trigger word, message defaults, retries.
+    b.fill("#f-channel", "#general").await;
+    b.fill("#f-triggerWords", "!deploy").await;
+    b.fill("#f-alias", "Deploy Bot").await;
+    b.fill("#f-emoji", ":rocket:").await;
+    b.eval("document.getElementById('f-retryFailedCalls').checked = true")
+        .await;
+    b.fill("#f-retryCount", "2").await;
+    b.fill("#f-retryDelay", "powers-of-two").await;
+    // A script that logs, so the history shows script output.
+    b.eval("document.getElementById('f-scriptEnabled').checked = true")
+        .await;
+    b.fill(
+        "#f-script",
+        "class Script {\n  prepare_outgoing_request({ request }) {\n    console.log('preparing', request.data.text);\n    return request;\n  }\n}",
+    )
+    .await;
+    b.click("#save").await;
+    b.wait_for(
+        "location.search.includes('saved=1') && document.getElementById('f-triggerWords').value === '!deploy'",
+        15,
+        "the saved integration's edit page",
+    )
+    .await;
+    assert!(b
+        .eval("document.getElementById('webhook-secret').value")
+        .await
+        .as_str()
+        .unwrap()
+        .starts_with("whsec_"));
+    b.screenshot("20-outgoing-saved").await;
+    let (_, list) = s
+        .get(Some(&s.admin), "/api/v1/integrations.list", &[])
+        .await;
+    let saved = &list["integrations"][0];
+    assert_eq!(saved["type"], "webhook-outgoing", "{list}");
+    assert_eq!(saved["event"], "sendMessage");
+    assert_eq!(saved["urls"], json!([receiver.url]));
+    assert_eq!(saved["triggerWords"], json!(["!deploy"]));
+    assert_eq!(saved["channel"], json!(["#general"]));
+    assert_eq!(saved["alias"], "Deploy Bot");
+    assert_eq!(saved["retryFailedCalls"], true);
+    assert_eq!(saved["retryCount"], 2);
+    assert_eq!(saved["retryDelay"], "powers-of-two");
+    let id = saved["_id"].as_str().unwrap().to_string();
+
+    // Only the message with the trigger word is delivered.
+    s.say(&s.admin, "#general", "no trigger here").await;
+    s.say(&s.admin, "#general", "!deploy production").await;
+    let got = receiver.wait_for(1, 20).await;
+    assert_eq!(
+        got[0].body["text"], "!deploy production",
+        "{:?}",
+        got[0].raw
+    );
+    assert_eq!(got[0].body["trigger_word"], "!deploy");
+    let webhook_id = got[0].header("webhook-id").to_string();
+    assert!(!webhook_id.is_empty());
+
+    // The delivery is in the history table; its details show what was sent and received.
+    b.click_and_wait("a[href$='/history']").await;
+    b.wait_for(
+        "document.querySelectorAll('#history-body tr.history-record').length === 1",
+        15,
+        "the delivery in the history",
+    )
+    .await;
+    let row = b
+        .eval("(() => { const r = document.querySelector('#history-body tr.history-record'); return { webhookId: r.dataset.webhookId, result: r.querySelector('.badge.result').textContent, text: r.innerText }; })()")
+        .await;
+    assert_eq!(row["webhookId"], webhook_id.as_str(), "{row}");
+    assert_eq!(row["result"], "ok 200", "{row}");
+    assert!(
+        row["text"].as_str().unwrap().contains(&receiver.url),
+        "{row}"
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#history-body details.record').open")
+            .await,
+        false,
+        "entries start collapsed"
+    );
+    b.click("#history-body details.record summary").await;
+    let details = b
+        .eval("(() => { const d = document.querySelector('#history-body details.record'); return { open: d.open, titles: [...d.querySelectorAll('h3')].map(h => h.textContent), text: d.innerText }; })()")
+        .await;
+    assert_eq!(details["open"], true);
+    for t in [
+        "Overview",
+        "Steps",
+        "Request",
+        "Request headers",
+        "Request body",
+        "Response headers",
+        "Response body",
+    ] {
+        assert!(
+            details["titles"].as_array().unwrap().iter().any(|x| x == t),
+            "section {t}: {details}"
+        );
+    }
+    let text = details["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("webhook-id: {webhook_id}")),
+        "{text}"
+    );
+    assert!(text.contains("webhook-signature: v1,"), "{text}");
+    assert!(
+        text.contains("\"received\": true"),
+        "the response body: {text}"
+    );
+    assert!(text.contains("\"trigger_word\": \"!deploy\""), "{text}");
+    assert!(
+        text.contains("pre-http-call") && text.contains("after-http-call"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Script logs") && text.contains("preparing !deploy production"),
+        "{text}"
+    );
+    assert!(b
+        .text("#logs")
+        .await
+        .contains("preparing !deploy production"));
+    b.screenshot("21-outgoing-history").await;
+
+    // Replay: the receiver gets the same call again, with the same webhook-id, and the new attempt
+    // appears in the table.
+    b.click("#history-body details.record button.replay").await;
+    let got = receiver.wait_for(2, 20).await;
+    assert_eq!(got[1].header("webhook-id"), webhook_id);
+    assert_eq!(got[1].body["text"], "!deploy production");
+    b.wait_for(
+        "document.querySelectorAll('#history-body tr.history-record').length === 2",
+        20,
+        "the replayed attempt in the history",
+    )
+    .await;
+    assert_eq!(
+        b.eval("[...document.querySelectorAll('#history-body tr.history-record')].map(r => r.dataset.webhookId)")
+            .await,
+        json!([webhook_id, webhook_id])
+    );
+    assert!(b.text("#history-status").await.contains("Replayed"));
+    b.screenshot("22-outgoing-replayed").await;
+    assert_eq!(receiver.received().len(), 2, "exactly one more call");
+
+    // Delete asks first: cancelling keeps the integration, confirming removes it.
+    b.goto(&s.url(&format!("/admin/integrations/outgoing/{id}")))
+        .await;
+    b.wait_for(
+        "document.getElementById('f-name').value === 'Deploy bot'",
+        10,
+        "the edit form",
+    )
+    .await;
+    // Editing: the form holds the saved values, and a change is saved.
+    let loaded = b
+        .eval("['event', 'urls', 'channel', 'alias', 'emoji', 'retryCount', 'retryDelay'].map(k => document.getElementById('f-' + k).value).concat([document.getElementById('f-retryFailedCalls').checked, document.getElementById('f-token').value.length > 0])")
+        .await;
+    assert_eq!(
+        loaded,
+        json!([
+            "sendMessage",
+            receiver.url,
+            "#general",
+            "Deploy Bot",
+            ":rocket:",
+            "2",
+            "powers-of-two",
+            true,
+            true
+        ])
+    );
+    b.fill("#f-alias", "Release Bot").await;
+    b.fill("#f-triggerWords", "!deploy, !release").await;
+    b.click("#save").await;
+    b.wait_for(
+        "!document.getElementById('form-ok').hidden",
+        10,
+        "the saved edit",
+    )
+    .await;
+    let (_, got) = s
+        .get(
+            Some(&s.admin),
+            "/api/v1/integrations.get",
+            &[("integrationId", &id)],
+        )
+        .await;
+    assert_eq!(got["integration"]["alias"], "Release Bot", "{got}");
+    assert_eq!(
+        got["integration"]["triggerWords"],
+        json!(["!deploy", "!release"])
+    );
+    b.click("#delete").await;
+    b.wait_for(
+        "document.getElementById('sb-confirm-yes')",
+        5,
+        "the delete confirmation",
+    )
+    .await;
+    b.screenshot("23-outgoing-delete-confirm").await;
+    b.click("dialog[open] button:not(.danger)").await;
+    b.wait_for(
+        "!document.getElementById('sb-confirm-yes')",
+        5,
+        "the dialog to close",
+    )
+    .await;
+    let (st, _) = s
+        .get(
+            Some(&s.admin),
+            "/api/v1/integrations.get",
+            &[("integrationId", &id)],
+        )
+        .await;
+    assert_eq!(st, 200, "cancel keeps the integration");
+    b.click("#delete").await;
+    b.wait_for(
+        "document.getElementById('sb-confirm-yes')",
+        5,
+        "the delete confirmation",
+    )
+    .await;
+    b.click_and_wait("#sb-confirm-yes").await;
+    b.wait_for(
+        "document.querySelector('#integrations-body').textContent.includes('No integrations yet')",
+        10,
+        "the empty list",
+    )
+    .await;
+    let (_, list) = s
+        .get(Some(&s.admin), "/api/v1/integrations.list", &[])
+        .await;
+    assert_eq!(list["total"], 0, "{list}");
+    b.assert_clean("outgoing integration pages");
+    drop(b);
+    s.stop().await;
+}
+
+/// The ids and texts of the messages the chat view shows, top to bottom.
+async fn shown_messages(b: &Browser) -> Vec<(String, String)> {
+    let v = b
+        .eval("[...document.querySelectorAll('#messages li.msg')].map(li => [li.id.slice(2), (li.querySelector('.text') || {textContent: ''}).textContent.trim()])")
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+async fn chat_loads_older_messages(b: Browser) {
+    let s = TestServer::start(Backend::Sqlite).await;
+    // More than the 100 the page shows plus two pages of 50, posted 20 at a time so that several share a
+    // millisecond (the group commit) — the case where paging on timestamps alone would skip or repeat.
+    let total = 180;
+    for chunk in (0..total).collect::<Vec<_>>().chunks(20) {
+        let texts: Vec<String> = chunk.iter().map(|i| format!("old-{i:03}")).collect();
+        let posts = texts.iter().map(|t| s.say(&s.admin, "#general", t));
+        futures_util::future::join_all(posts).await;
+    }
+    login(&b, &s, "admin", ADMIN_PASSWORD).await;
+    b.goto(&s.url("/room/GENERAL")).await;
+    b.wait_for(
+        "document.getElementById('live-state').textContent === 'live'",
+        15,
+        "the realtime subscription",
+    )
+    .await;
+    let first = shown_messages(&b).await;
+    assert_eq!(first.len(), 100, "one page at first");
+    assert!(b.eval("!!document.getElementById('load-older')").await == true);
+
+    // A live message arrives while paging.
+    s.say(&s.admin, "#general", "live-1").await;
+    b.wait_for(
+        "[...document.querySelectorAll('#messages .text')].some(e => e.textContent.trim() === 'live-1')",
+        15,
+        "the live message",
+    )
+    .await;
+    b.click("#load-older").await;
+    b.wait_for(
+        "document.querySelectorAll('#messages li.msg').length === 151",
+        15,
+        "the first older page",
+    )
+    .await;
+    // The page of older messages goes above, the reader's place stays.
+    let after_one = shown_messages(&b).await;
+    assert_eq!(after_one[50..150], first[..], "the older page is above");
+    assert_eq!(after_one[150].1, "live-1", "the live message stays last");
+    s.say(&s.admin, "#general", "live-2").await;
+    b.wait_for(
+        "[...document.querySelectorAll('#messages .text')].some(e => e.textContent.trim() === 'live-2')",
+        15,
+        "the second live message",
+    )
+    .await;
+    b.click("#load-older").await;
+    b.wait_for(
+        "document.getElementById('history-start')",
+        15,
+        "the start of the room",
+    )
+    .await;
+    assert!(
+        b.eval("!document.getElementById('load-older')").await == true,
+        "nothing more to load"
+    );
+    b.screenshot("24-chat-older-messages").await;
+
+    // Everything is there once, in the server's order (time, then insertion for equal times).
+    let shown = shown_messages(&b).await;
+    let mut expected: Vec<String> = Vec::new();
+    loop {
+        let offset = expected.len().to_string();
+        let (st, hist) = s
+            .get(
+                Some(&s.admin),
+                "/api/v1/channels.history",
+                &[("roomId", "GENERAL"), ("count", "100"), ("offset", &offset)],
+            )
+            .await;
+        assert_eq!(st, 200, "{hist}");
+        let page = hist["messages"].as_array().unwrap();
+        expected.extend(page.iter().map(|m| m["_id"].as_str().unwrap().to_string()));
+        if page.is_empty() {
+            break;
+        }
+    }
+    expected.reverse();
+    let ids: Vec<String> = shown.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(ids, expected, "order and completeness");
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "no duplicates");
+    let texts: Vec<&str> = shown
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .filter(|t| t.starts_with("old-") || t.starts_with("live-"))
+        .collect();
+    assert_eq!(texts.len(), total + 2);
+    assert_eq!(&texts[total..], &["live-1", "live-2"]);
+    b.assert_clean("chat paging");
     drop(b);
     s.stop().await;
 }

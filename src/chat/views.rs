@@ -77,6 +77,45 @@ impl Chat {
         Ok(msgs)
     }
 
+    /// The page of a readable room's messages before the oldest one a client shows, oldest first, and
+    /// whether there are older ones still. The client names the oldest timestamp it shows (`before`) and the
+    /// ids it shows at exactly that timestamp: messages can share a millisecond (the group commit stores
+    /// many at once), so paging on the timestamp alone would skip or repeat some of them. Those ids are the
+    /// newest at that timestamp (ties are ordered by insertion), so reading inclusively from `before` and
+    /// leaving them out yields exactly the older ones.
+    pub async fn messages_before(
+        &self,
+        user: &User,
+        room: &Room,
+        before: i64,
+        shown_at_before: &[String],
+        count: i64,
+    ) -> Result<(Vec<Message>, bool)> {
+        let filter = MessageFilter {
+            rid: room.id.clone(),
+            latest: Some(before),
+            inclusive: true,
+            threads: true,
+            ..Default::default()
+        };
+        let skip = shown_at_before.len() as i64;
+        let page = Page {
+            offset: 0,
+            count: count + skip,
+        };
+        let (msgs, total) = self.history(user, room, filter, page).await?;
+        let fetched = msgs.len();
+        let mut older: Vec<Message> = msgs
+            .into_iter()
+            .filter(|m| !shown_at_before.contains(&m.id))
+            .collect();
+        let excluded = (fetched - older.len()) as i64;
+        older.truncate(count.max(0) as usize);
+        let more = total - excluded > older.len() as i64;
+        older.reverse();
+        Ok((older, more))
+    }
+
     /// Messages of a readable room newer than `after` (milliseconds), oldest first: what a client that
     /// cannot hold a realtime connection polls for.
     pub async fn messages_after(

@@ -142,11 +142,52 @@ pub struct Delivery {
 struct Attempt {
     doc: Map<String, Value>,
     created_at: i64,
+    /// Every step passed, in order. Rocket.Chat keeps only the last one (`step`); the whole path is what
+    /// tells someone reading the history *why* a call ended where it did.
+    steps: Vec<Value>,
+    /// The scripts' console output during this attempt, recorded as `logs` like an incoming hook's.
+    logs: Vec<Value>,
+}
+
+/// Whether a header of a recorded request or response holds a credential: shown as `***` in the history,
+/// which integration managers read (a script may add `Authorization` or an API key to its calls).
+fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "authorization"
+        || n == "proxy-authorization"
+        || n.contains("cookie")
+        || ["token", "secret", "password", "api-key", "apikey"]
+            .iter()
+            .any(|s| n.contains(s))
+}
+
+/// Headers as a JSON object for the history, credentials redacted.
+fn recorded_headers(headers: &[(String, String)]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in headers {
+        let v = if is_secret_header(k) {
+            "***"
+        } else {
+            v.as_str()
+        };
+        m.insert(k.clone(), json!(v));
+    }
+    Value::Object(m)
 }
 
 impl Attempt {
+    fn new(created_at: i64) -> Attempt {
+        Attempt {
+            doc: Map::new(),
+            created_at,
+            steps: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
     fn step(&mut self, step: impl Into<String>) {
-        self.doc.insert("step".into(), Value::String(step.into()));
+        let step = step.into();
+        self.steps.push(Value::String(step.clone()));
+        self.doc.insert("step".into(), Value::String(step));
     }
     fn set(&mut self, key: &str, v: Value) {
         self.doc.insert(key.into(), v);
@@ -274,14 +315,11 @@ impl Delivery {
             return;
         }
         let now = now_ms();
-        let mut a = Attempt {
-            doc: Map::new(),
-            created_at: now,
-        };
+        let mut a = Attempt::new(now);
         let history_id = new_id();
         a.set("_id", json!(history_id));
         a.set("type", json!("outgoing-webhook"));
-        a.set("step", json!("start-execute-trigger-url"));
+        a.step("start-execute-trigger-url");
         a.set("integration", i.render(DateStyle::Iso));
         a.set("event", json!(job.event));
         a.set("data", job.data.clone());
@@ -313,6 +351,12 @@ impl Delivery {
                     ops.push(WriteOp::JobDone(job.id.clone()));
                 }
             },
+        }
+        let steps = std::mem::take(&mut a.steps);
+        a.set("steps", Value::Array(steps));
+        if !a.logs.is_empty() {
+            let logs = std::mem::take(&mut a.logs);
+            a.set("logs", Value::Array(logs));
         }
         ops.push(WriteOp::History(Box::new(OutgoingHistory {
             id: history_id,
@@ -390,6 +434,8 @@ impl Delivery {
             .await;
         for l in &outcome.logs {
             tracing::info!(integration = %i.id, name = %i.name, level = ?l.level, "script: {}", l.message);
+            a.logs
+                .push(json!({ "level": l.level, "message": l.message, "ts_ms": l.ts_ms, "method": method }));
         }
         outcome.result
     }
@@ -474,6 +520,8 @@ impl Delivery {
         if let Some(d) = request.get("data").filter(|d| !d.is_null()) {
             a.set("httpCallData", d.clone());
         }
+        a.set("httpMethod", json!(egress.method.as_str()));
+        a.set("requestHeaders", recorded_headers(&egress.headers));
         let started = std::time::Instant::now();
         let result = self.client.send(egress).await;
         a.set(
@@ -490,6 +538,7 @@ impl Delivery {
         };
         let text = String::from_utf8_lossy(&resp.body).into_owned();
         a.set("statusCode", json!(resp.status));
+        a.set("responseHeaders", recorded_headers(&resp.headers));
         a.set(
             "httpResult",
             json!(serde_json::to_string_pretty(&text).unwrap_or_default()),

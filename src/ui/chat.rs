@@ -1,6 +1,7 @@
 //! The chat view: `/` (the first room), `/room/{rid}` (sidebar of the user's channels, groups and DMs; the
-//! room's latest messages; a composer), and the fragments the page script fetches for live updates — one
-//! message by id when the DDP socket announces it, or everything after a timestamp when polling.
+//! room's latest messages; a composer), and the fragments the page script fetches — one message by id when
+//! the DDP socket announces it, everything after a timestamp when polling, and the page of older messages
+//! behind "Load older messages".
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,8 +15,11 @@ use super::{render, safe_html, Base, Session, UiResult};
 use crate::http::AppState;
 use crate::model::{Room, Subscription};
 
-/// How many messages the room page shows (older ones are in the REST history).
+/// How many messages the room page shows at first.
 const PAGE_MESSAGES: i64 = 100;
+
+/// How many older messages each "Load older messages" fetches.
+const OLDER_PAGE: i64 = 50;
 
 #[derive(Serialize)]
 struct SideRoom {
@@ -93,10 +97,15 @@ async fn room(State(state): State<AppState>, s: Session, Path(rid): Path<String>
             unread: 0,
         })
         .collect();
-    let messages = state
+    // One more than shown, to know whether there are older ones to offer.
+    let mut messages = state
         .chat
-        .recent_messages(&s.user, &room, PAGE_MESSAGES)
+        .recent_messages(&s.user, &room, PAGE_MESSAGES + 1)
         .await?;
+    let more = messages.len() as i64 > PAGE_MESSAGES;
+    if more {
+        messages.remove(0);
+    }
     let html: String = messages.iter().map(render::message).collect();
     let title = label(&room, sub.as_ref());
     let base = Base::new(&state, &s.ui, &s, &title, "chat");
@@ -116,6 +125,7 @@ async fn room(State(state): State<AppState>, s: Session, Path(rid): Path<String>
             "dms": side("d"),
             "others": others,
             "last_ts": messages.last().map(|m| m.ts).unwrap_or(0),
+            "more": more,
     });
     let page = s.ui.render(
         "chat.html",
@@ -159,6 +169,38 @@ async fn one_message(
         .await
         .map_err(|_| super::UiError::Page(StatusCode::NOT_FOUND, "No such message".into()))?;
     Ok(Html(render::message(&m)).into_response())
+}
+
+#[derive(Deserialize)]
+struct OlderQuery {
+    before: i64,
+    /// Comma-separated ids the page shows at exactly `before`.
+    #[serde(default)]
+    shown: String,
+}
+
+/// GET /room/{rid}/older?before=ms&shown=id,id — the page of messages before the oldest shown one, as
+/// `{html, more}` (HTML list items, oldest first).
+async fn messages_older(
+    State(state): State<AppState>,
+    s: Session,
+    Path(rid): Path<String>,
+    Query(q): Query<OlderQuery>,
+) -> UiResult {
+    let room = state.chat.readable_room(&s.user, &rid).await?;
+    let shown: Vec<String> = q
+        .shown
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .take(PAGE_MESSAGES as usize)
+        .map(str::to_string)
+        .collect();
+    let (msgs, more) = state
+        .chat
+        .messages_before(&s.user, &room, q.before, &shown, OLDER_PAGE)
+        .await?;
+    let html: String = msgs.iter().map(render::message).collect();
+    Ok(super::json(json!({ "html": html, "more": more })))
 }
 
 #[derive(Deserialize)]
@@ -222,6 +264,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/room/{rid}", get(room))
         .route("/room/{rid}/messages", get(messages_after))
+        .route("/room/{rid}/older", get(messages_older))
         .route("/room/{rid}/message/{mid}", get(one_message))
         .route("/room/{rid}/send", post(send))
         .route("/room/{rid}/join", post(join))

@@ -1,8 +1,8 @@
 //! A small Chrome DevTools Protocol client: starts headless Chromium with a fresh profile, attaches to one
-//! page over the browser WebSocket (flattened sessions), and offers what the UI tests need — navigate,
-//! evaluate JavaScript, wait for a condition, set the viewport, take screenshots — plus the page's
-//! uncaught exceptions and console errors, so a test can assert the page ran cleanly (a CSP violation
-//! or a script error is a failure, not noise).
+//! page over the browser WebSocket (flattened sessions), and offers the primitives the UI tests' browser
+//! abstraction (`browser.rs`) builds on — navigate, evaluate JavaScript, set the viewport, take a
+//! screenshot, read cookies — plus the page's uncaught exceptions and console errors, so a test can assert
+//! the page ran cleanly (a CSP violation or a script error is a failure, not noise).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -41,7 +41,7 @@ pub fn find_chromium() -> Option<PathBuf> {
     None
 }
 
-pub struct Browser {
+pub struct Cdp {
     child: Child,
     profile: PathBuf,
     out: mpsc::UnboundedSender<String>,
@@ -52,7 +52,7 @@ pub struct Browser {
     pub problems: Arc<Mutex<Vec<String>>>,
 }
 
-impl Drop for Browser {
+impl Drop for Cdp {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -60,9 +60,9 @@ impl Drop for Browser {
     }
 }
 
-impl Browser {
+impl Cdp {
     /// Starts Chromium headless and opens one page at 1280×900.
-    pub async fn launch(binary: &Path) -> Browser {
+    pub async fn launch(binary: &Path) -> Cdp {
         let profile = std::env::temp_dir().join(format!(
             "sb-chromium-{}-{}",
             std::process::id(),
@@ -147,7 +147,6 @@ impl Browser {
                     Some("Log.entryAdded") if v["params"]["entry"]["level"] == "error" => {
                         let e = &v["params"]["entry"];
                         let text = e["text"].as_str().unwrap_or("").to_string();
-                        // Failed image loads from deliberately bogus test URLs are not page errors.
                         // Failed loads of deliberately bogus test URLs are not page errors, nor is the
                         // realtime socket being absent (the page falls back to polling).
                         if !text.contains("Failed to load resource")
@@ -166,7 +165,7 @@ impl Browser {
                 }
             }
         });
-        let mut b = Browser {
+        let mut b = Cdp {
             child,
             profile,
             out,
@@ -224,107 +223,23 @@ impl Browser {
         self.send(Some(&s), method, params).await
     }
 
-    /// Evaluates `js` in the page (awaiting a promise) and returns its JSON value; a thrown exception
-    /// fails the test with the script and the error.
-    pub async fn eval(&self, js: &str) -> Value {
+    /// Evaluates `js` in the page (awaiting a promise): its JSON value, or the exception it threw.
+    pub async fn eval_raw(&self, js: &str) -> Result<Value, String> {
         let r = self
             .call(
                 "Runtime.evaluate",
                 json!({ "expression": js, "returnByValue": true, "awaitPromise": true }),
             )
             .await;
-        if let Some(ex) = r.get("exceptionDetails") {
-            panic!("script failed: {js}\n{ex}");
-        }
-        r["result"]["value"].clone()
-    }
-
-    /// Polls `js` until it is truthy, or fails after `secs` seconds with `what`.
-    pub async fn wait_for(&self, js: &str, secs: u64, what: &str) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-        loop {
-            let r = self
-                .call(
-                    "Runtime.evaluate",
-                    json!({ "expression": js, "returnByValue": true, "awaitPromise": true }),
-                )
-                .await;
-            let v = r["result"]["value"].clone();
-            let truthy = match &v {
-                Value::Null => false,
-                Value::Bool(b) => *b,
-                Value::String(s) => !s.is_empty(),
-                Value::Number(n) => n.as_f64() != Some(0.0),
-                _ => true,
-            };
-            if truthy && r.get("exceptionDetails").is_none() {
-                return v;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let url = self.eval("location.href").await;
-                let body = self
-                    .eval("document.body ? document.body.innerText.slice(0, 2000) : ''")
-                    .await;
-                panic!("timed out waiting for {what} ({js}) at {url}\npage text:\n{body}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        match r.get("exceptionDetails") {
+            Some(ex) => Err(ex.to_string()),
+            None => Ok(r["result"]["value"].clone()),
         }
     }
 
-    /// Opens `url` and waits until the page and its deferred scripts have run.
-    pub async fn goto(&self, url: &str) {
-        self.mark().await;
+    /// Starts loading `url` in the page (the caller waits for the new document).
+    pub async fn navigate(&self, url: &str) {
         self.call("Page.navigate", json!({ "url": url })).await;
-        self.wait_new_page(url).await;
-    }
-
-    /// Marks the current document, so that a new one can be told apart from it.
-    async fn mark(&self) {
-        self.eval("window.__sbOld = true").await;
-    }
-
-    /// Waits until a new document (not the marked one) has finished loading.
-    async fn wait_new_page(&self, what: &str) {
-        self.wait_for(
-            "!window.__sbOld && document.readyState === 'complete'",
-            20,
-            &format!("the page after {what}"),
-        )
-        .await;
-    }
-
-    /// Clicks the element matching `selector`, then waits for the page that follows (form posts, links).
-    pub async fn click_and_wait(&self, selector: &str) {
-        self.mark().await;
-        self.click(selector).await;
-        self.wait_new_page(&format!("clicking {selector}")).await;
-    }
-
-    pub async fn click(&self, selector: &str) {
-        let js = format!(
-            "(() => {{ const e = document.querySelector({s}); if (!e) throw new Error('no element ' + {s}); e.click(); return true; }})()",
-            s = json!(selector)
-        );
-        self.eval(&js).await;
-    }
-
-    /// Sets a form control's value as typing would (input and change events fire).
-    pub async fn fill(&self, selector: &str, value: &str) {
-        let js = format!(
-            "(() => {{ const e = document.querySelector({s}); if (!e) throw new Error('no element ' + {s}); e.focus(); e.value = {v}; e.dispatchEvent(new Event('input', {{bubbles: true}})); e.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
-            s = json!(selector),
-            v = json!(value)
-        );
-        self.eval(&js).await;
-    }
-
-    /// The text of the first element matching `selector` (empty if none).
-    pub async fn text(&self, selector: &str) -> String {
-        let js = format!(
-            "(() => {{ const e = document.querySelector({}); return e ? e.innerText : ''; }})()",
-            json!(selector)
-        );
-        self.eval(&js).await.as_str().unwrap_or("").to_string()
     }
 
     /// Emulates a viewport (phone or laptop width).
@@ -336,8 +251,8 @@ impl Browser {
         .await;
     }
 
-    /// Saves a PNG of the whole page to `tests/artifacts/<name>.png`.
-    pub async fn screenshot(&self, name: &str) -> PathBuf {
+    /// A PNG of the whole page (up to 6000 px tall).
+    pub async fn screenshot_png(&self) -> Vec<u8> {
         let metrics = self.call("Page.getLayoutMetrics", json!({})).await;
         let size = &metrics["cssContentSize"];
         let vw = metrics["cssLayoutViewport"]["clientWidth"]
@@ -357,23 +272,26 @@ impl Browser {
                 }),
             )
             .await;
-        let png = base64::engine::general_purpose::STANDARD
+        base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap())
-            .unwrap();
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap();
-        path
+            .unwrap()
     }
 
-    /// Fails if the page logged errors or threw (CSP violations show up here too).
-    pub fn assert_clean(&self, context: &str) {
-        let p = self.problems.lock().unwrap();
-        assert!(
-            p.is_empty(),
-            "{context}: the page reported problems:\n{}",
-            p.join("\n")
-        );
+    /// The cookies the browser would send to `url`, as (name, value).
+    pub async fn cookies(&self, url: &str) -> Vec<(String, String)> {
+        let c = self
+            .call("Network.getCookies", json!({ "urls": [url] }))
+            .await;
+        c["cookies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap_or("").to_string(),
+                    c["value"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
     }
 }

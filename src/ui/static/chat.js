@@ -1,7 +1,8 @@
 // The chat view: live updates over the realtime DDP WebSocket (`/websocket`: connect, login with
 // {resume: token}, sub stream-room-messages [rid, false]), falling back to polling the server for new
-// messages when the socket is unavailable; and the composer. Messages are rendered by the server (the
-// same renderer as the page itself), so this script never builds markup from message content.
+// messages when the socket is unavailable; paging back through older messages; and the composer. Messages
+// are rendered by the server (the same renderer as the page itself), so this script never builds markup from
+// message content.
 "use strict";
 (function () {
   const SB = window.SB;
@@ -40,6 +41,45 @@
       SB.decorate(li);
     });
     if (stick) scrollDown();
+  }
+
+  // "Load older messages": asks for the page before the oldest message shown, naming the ids shown at that
+  // very millisecond so the server neither repeats nor skips messages sharing it, and puts the page above
+  // the current ones without moving what the reader is looking at. Live messages keep arriving at the
+  // bottom meanwhile; they are newer than anything this fetches, and an id already present is never added
+  // twice.
+  async function loadOlder() {
+    const button = document.getElementById("load-older");
+    const status = document.getElementById("load-older-status");
+    const shown = Array.from(list.querySelectorAll("li.msg[data-ts]"));
+    if (!shown.length) return;
+    const before = Number(shown[0].dataset.ts);
+    const same = shown.filter((li) => Number(li.dataset.ts) === before).map((li) => li.id.replace(/^m-/, ""));
+    button.disabled = true;
+    status.textContent = "Loading…";
+    let r;
+    try {
+      const resp = await fetch("/room/" + encodeURIComponent(room) + "/older?before=" + before + "&shown=" + encodeURIComponent(same.join(",")), { credentials: "same-origin" });
+      r = resp.ok ? await resp.json() : null;
+    } catch (_) { r = null; }
+    button.disabled = false;
+    if (!r) { status.textContent = "Could not load older messages; try again."; return; }
+    status.textContent = "";
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    const tpl = document.createElement("template");
+    tpl.innerHTML = r.html; // trusted: rendered and escaped by our server, and the CSP forbids inline script
+    const anchor = document.getElementById("load-older-row").nextSibling;
+    Array.from(tpl.content.children).forEach((li) => {
+      if (document.getElementById(li.id)) return;
+      list.insertBefore(li, anchor);
+      SB.decorate(li);
+    });
+    list.scrollTop = list.scrollHeight - fromBottom;
+    if (!r.more) {
+      document.getElementById("load-older-row").replaceWith(Object.assign(document.createElement("li"), {
+        className: "load-older muted", id: "history-start", textContent: "This is the start of the room.",
+      }));
+    }
   }
 
   async function fetchMessage(id) {
@@ -152,6 +192,8 @@
     live = document.getElementById("live-state");
     lastTs = Number(SB.meta("sb-last-ts") || 0);
     scrollDown();
+    const older = document.getElementById("load-older");
+    if (older) older.addEventListener("click", loadOlder);
     composer();
     connect();
   });

@@ -140,6 +140,29 @@
     $("webhook-info").hidden = false;
   }
 
+  // The outgoing form shows only the fields the chosen event uses (Rocket.Chat's events table, spec §6.1):
+  // rows carry the events they apply to in data-events; User created needs a target room.
+  function applyEvent() {
+    const ev = $("f-event");
+    if (!ev) return;
+    document.querySelectorAll("[data-events]").forEach((row) => {
+      row.hidden = !row.dataset.events.split(" ").includes(ev.value);
+    });
+    const label = document.querySelector("label[for=f-targetRoom]");
+    if (label) {
+      const star = label.querySelector(".req");
+      if (ev.value === "userCreated" && !star) label.append(" ", el("span", { className: "req", textContent: "*" }));
+      if (ev.value !== "userCreated" && star) star.remove();
+    }
+  }
+
+  function showSecret(i) {
+    const box = $("secret-info");
+    if (!box || !i.webhookSecret) return;
+    $("webhook-secret").value = i.webhookSecret;
+    box.hidden = false;
+  }
+
   function body(kind, id) {
     const b = { type: kind === "incoming" ? "webhook-incoming" : "webhook-outgoing" };
     for (const k of ["enabled", "name", "channel", "username", "alias", "avatar", "emoji", "scriptEnabled", "script"]) b[k] = val(k);
@@ -167,7 +190,9 @@
     if (kind === "outgoing") {
       need("urls", "Add at least one URL.");
       if (b.event === "userCreated") need("targetRoom", "User created needs a target room.");
-      if (b.retryCount !== undefined && !(b.retryCount >= 0)) { fieldError("retryCount", "Use a whole number."); ok = false; }
+      if (b.retryCount !== undefined && !(Number.isInteger(b.retryCount) && b.retryCount >= 0)) { fieldError("retryCount", "Use a whole number."); ok = false; }
+      const badUrls = b.urls.filter((u) => !/^https?:\/\/[^\s/]+/i.test(u));
+      if (badUrls.length) { fieldError("urls", "Each URL must start with http:// or https://: " + badUrls.join(", ")); ok = false; }
     }
     if (b.channel) {
       const bad = csv(b.channel).filter((c) => !/^[#@]/.test(c) && !/^all_(public_channels|private_groups|direct_messages)$/i.test(c));
@@ -209,6 +234,8 @@
       markLine(lineOf(i.scriptError.stack) || lineOf(i.scriptError.message));
     }
     showWebhook(i);
+    showSecret(i);
+    applyEvent();
     renderGutter();
     return i;
   }
@@ -256,6 +283,7 @@
       if (row && row.dataset.field !== "script") fieldError(row.dataset.field, "");
     });
     renderGutter();
+    if ($("f-event")) { $("f-event").addEventListener("change", applyEvent); applyEvent(); }
     if (id) loadIntegration(form, id);
     if (new URLSearchParams(location.search).get("saved")) {
       const ok = $("form-ok");
@@ -287,6 +315,7 @@
         markLine(lineOf(i.scriptError.stack) || lineOf(i.scriptError.message));
       }
       showWebhook(i);
+      showSecret(i);
     });
 
     const del = $("delete");
@@ -396,12 +425,64 @@
   // ---- history ----------------------------------------------------------------------------------------
 
   function detailBlock(title, value) {
-    return el("div", {}, el("h3", { textContent: title }), el("pre", { textContent: pretty(value) }));
+    return el("div", { className: "detail" }, el("h3", { textContent: title }), el("pre", { textContent: pretty(value) }));
   }
+
+  // `httpResult` is Rocket.Chat's pretty-JSON-stringified response text: unwrap it, and pretty-print the
+  // text itself when it is JSON.
+  function responseText(v) {
+    if (typeof v !== "string") return v;
+    let text = v;
+    try { const t = JSON.parse(v); if (typeof t === "string") text = t; } catch (_) { /* already text */ }
+    try { return JSON.stringify(JSON.parse(text), null, 2); } catch (_) { return text; }
+  }
+
+  const headerLines = (h) => h && typeof h === "object" && Object.keys(h).length
+    ? Object.keys(h).map((k) => k + ": " + h[k]).join("\n") : undefined;
+
+  // One outgoing attempt: failed (a final error), retrying (failed, another attempt is queued), pending
+  // (still running) or ok.
+  function outgoingResult(h) {
+    const status = h.statusCode ? " " + h.statusCode : "";
+    if (h.error && h.finished === false) return ["warn", "retrying" + status];
+    if (h.error) return ["warn", "error" + status];
+    if (h.finished === false) return ["", "pending"];
+    return ["ok", "ok" + status];
+  }
+
+  function outgoingSections(h) {
+    const sent = [].concat(h.prepareSentMessage || [], h.processSentMessage || [], h.resultMessage || []);
+    const overview = [
+      "webhook-id: " + (h.webhookId || "—"),
+      "attempt: " + (h.attempt !== undefined ? h.attempt : "—"),
+      "event: " + (h.event || "—") + (h.triggerWord ? " (trigger word " + h.triggerWord + ")" : ""),
+      "status: " + (h.statusCode || "—") + (h.durationMs !== undefined ? " in " + Number(h.durationMs).toFixed(1) + " ms" : ""),
+      "finished: " + (h.finished ? "yes" : "no") + (h.nextAttemptAt ? ", next attempt " + when(h.nextAttemptAt) : ""),
+      "prepare script ran: " + (h.ranPrepareScript ? "yes" : "no"),
+    ].join("\n");
+    return [
+      ["Overview", overview],
+      ["Steps", Array.isArray(h.steps) ? h.steps.join("\n") : h.step],
+      ["Request", h.url ? (h.httpMethod || "POST") + " " + h.url : undefined],
+      ["Request headers", headerLines(h.requestHeaders)],
+      ["Request body", h.httpCallData || h.data],
+      ["Response headers", headerLines(h.responseHeaders)],
+      ["Response body", h.httpResult !== undefined ? (responseText(h.httpResult) || "(empty)") : undefined],
+      ["HTTP error", h.httpError],
+      ["Script logs", Array.isArray(h.logs) && h.logs.length ? h.logs.map((l) => "[" + l.level + "] " + l.message).join("\n") : undefined],
+      ["Replies posted", sent.length ? sent : undefined],
+      ["Error", h.errorStack],
+    ];
+  }
+
+  // The ids of the records whose details are open, kept across a refresh so reading is not interrupted.
+  const openRecords = new Set();
+  let historyTotal = -1;
 
   async function loadHistory(table) {
     const kind = table.dataset.kind, id = table.dataset.id;
     const body = $("history-body"), logsBox = $("logs");
+    const cols = kind === "incoming" ? 4 : 5;
     const g = await SB.api("GET", "integrations.get?integrationId=" + encodeURIComponent(id));
     if (g.success) {
       $("history-name").textContent = "— " + g.integration.name;
@@ -412,37 +493,30 @@
     const logLines = [];
     if (!r.success) {
       showError("list-error", missingApi(r));
-      body.append(el("tr", {}, el("td", { colSpan: 4, className: "muted", textContent: "No history to show." })));
+      body.append(el("tr", {}, el("td", { colSpan: cols, className: "muted", textContent: "No history to show." })));
       logsBox.textContent = "(no logs)";
       return;
     }
     const items = r.history || [];
-    if (!items.length) body.append(el("tr", {}, el("td", { colSpan: 4, className: "muted", textContent: "Nothing recorded yet." })));
+    historyTotal = r.total !== undefined ? r.total : items.length;
+    if (!items.length) body.append(el("tr", {}, el("td", { colSpan: cols, className: "muted", textContent: "Nothing recorded yet." })));
     for (const h of items) {
-      const failed = h.error === true || (typeof h.error === "string" && h.error !== "") || !!h.errorStack || !!h.httpError || (h.status && h.status >= 400);
-      const result = el("span", { className: "badge " + (failed ? "warn" : "ok"), textContent: failed ? "error" : (h.finished === false ? "pending" : "ok") });
       const details = el("details", { className: "record" }, el("summary", { textContent: "Show" }));
-      const timing = h.totalMs !== undefined
-        ? "script " + (h.scriptRan ? "ran (" + Number(h.scriptMs || 0).toFixed(1) + " ms)" : "did not run") + ", total " + Number(h.totalMs).toFixed(1) + " ms"
-        : undefined;
-      const sections = kind === "incoming"
-        ? [["Request", (h.method || "POST") + " " + (h.url || "")], ["Headers", h.headers],
+      details.open = openRecords.has(h._id);
+      details.addEventListener("toggle", () => { if (details.open) openRecords.add(h._id); else openRecords.delete(h._id); });
+      let cells;
+      if (kind === "incoming") {
+        const failed = h.error === true || (typeof h.error === "string" && h.error !== "") || !!h.errorStack || (h.status && h.status >= 400);
+        const result = el("span", { className: "badge " + (failed ? "warn" : "ok"), textContent: failed ? "error" : "ok" });
+        const timing = h.totalMs !== undefined
+          ? "script " + (h.scriptRan ? "ran (" + Number(h.scriptMs || 0).toFixed(1) + " ms)" : "did not run") + ", total " + Number(h.totalMs).toFixed(1) + " ms"
+          : undefined;
+        const sections = [["Request", (h.method || "POST") + " " + (h.url || "")], ["Headers", h.headers],
           ["Body" + (h.bodyTruncated ? " (truncated)" : ""), h.body], ["Parsed content", h.content],
           ["Steps", timing], ["Script logs", (h.logs || []).map((l) => "[" + l.level + "] " + l.message).join("\n")],
           ["Script result", h.scriptResult], ["Messages posted", h.messages && h.messages.length ? h.messages : undefined],
-          ["Answer", h.response], ["Error", h.error]]
-        : [["Request sent", h.httpCallData || h.data], ["URL", h.url], ["Answer", h.httpResult], ["HTTP error", h.httpError],
-          ["Steps", h.steps || h.step], ["Script logs", h.logs], ["Error", h.errorStack]];
-      for (const [t, v] of sections) if (v !== undefined && v !== null && v !== "") details.append(detailBlock(t, v));
-      if (kind === "outgoing") {
-        const replay = el("button", { type: "button", className: "small", textContent: "Replay" });
-        replay.addEventListener("click", async () => {
-          replay.disabled = true;
-          const rr = await SB.api("POST", "integrations.replayOutgoing", { integrationId: id, historyId: h._id });
-          replay.textContent = rr.success ? "Replayed" : "Replay failed: " + (rr.error || rr.httpStatus);
-        });
-        details.append(replay);
-      } else {
+          ["Answer", h.response], ["Error", h.error]];
+        for (const [t, v] of sections) if (v !== undefined && v !== null && v !== "") details.append(detailBlock(t, v));
         const rerun = el("button", { type: "button", className: "small", textContent: "Re-run through the draft script" });
         rerun.addEventListener("click", () => {
           const raw = typeof h.body === "string" ? h.body : JSON.stringify(h.content || {});
@@ -451,15 +525,27 @@
           location.href = "/admin/integrations/incoming/" + encodeURIComponent(id) + "#test";
         });
         details.append(rerun);
+        cells = [result, el("span", { textContent: String(h.status || "") + (h.messages && h.messages.length ? " · posted " + h.messages.length : "") })];
+      } else {
+        const [cls, text] = outgoingResult(h);
+        for (const [t, v] of outgoingSections(h)) if (v !== undefined && v !== null && v !== "") details.append(detailBlock(t, v));
+        const replay = el("button", { type: "button", className: "small replay", textContent: "Replay" });
+        const note = el("span", { className: "muted replay-status", role: "status" });
+        replay.addEventListener("click", () => replayRecord(table, h, replay, note));
+        details.append(el("div", { className: "actions" }, replay, " ", note));
+        cells = [
+          el("span", { className: "badge result " + cls, textContent: text }),
+          el("code", { textContent: h.step || "" }),
+          el("span", { textContent: (h.event || "") + (h.url ? " → " + h.url : "") }),
+        ];
       }
       for (const l of (Array.isArray(h.logs) ? h.logs : [])) logLines.push([l.ts_ms || h._createdAt, l]);
       if (h.errorStack) logLines.push([h._createdAt, { level: "error", message: String(h.errorStack) }]);
       if (typeof h.error === "string" && h.error) logLines.push([h._createdAt, { level: "error", message: h.error }]);
-      const tr = el("tr", {},
-        el("td", { textContent: when(h._createdAt || h.ts) }),
-        el("td", {}, kind === "incoming" ? result : el("code", { textContent: h.step || "" })),
-        el("td", { textContent: kind === "incoming" ? String(h.status || "") + (h.messages && h.messages.length ? " · posted " + h.messages.length : "") : (h.event || "") + (h.url ? " → " + h.url : "") }),
-        el("td", {}, details));
+      const tr = el("tr", { className: "history-record" });
+      tr.dataset.historyId = h._id || "";
+      if (h.webhookId) tr.dataset.webhookId = h.webhookId;
+      tr.append(el("td", { textContent: when(h._createdAt || h.ts) }), ...cells.map((c) => el("td", {}, c)), el("td", {}, details));
       body.append(tr);
     }
     logsBox.textContent = "";
@@ -470,10 +556,36 @@
     }
   }
 
+  // Replay queues the recorded call again (same data, URL and webhook-id) through the REST API's
+  // integrations.replayOutgoing; the new attempt shows up as a new record once the worker has run it,
+  // so the table refreshes until it appears (or gives up after a while and says so).
+  async function replayRecord(table, h, button, note) {
+    button.disabled = true;
+    note.textContent = "Queuing…";
+    const before = historyTotal;
+    const r = await SB.api("POST", "integrations.replayOutgoing", { integrationId: table.dataset.id, historyId: h._id });
+    if (!r.success) {
+      button.disabled = false;
+      note.textContent = "Replay failed: " + (r.error || r.httpStatus);
+      return;
+    }
+    const status = $("history-status");
+    status.textContent = "Replay of " + (h.webhookId || h._id) + " queued; waiting for the new attempt…";
+    for (let i = 0; i < 40; i++) {
+      await new Promise((res) => setTimeout(res, 500));
+      await loadHistory(table);
+      if (historyTotal > before) { status.textContent = "Replayed: the new attempt is at the top."; return; }
+    }
+    status.textContent = "Replay queued; the new attempt has not run yet (the integration may be disabled). Refresh later.";
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const list = $("integrations-table"), form = $("integration-form"), hist = $("history-table");
     if (list) loadList();
     if (form) initForm(form);
-    if (hist) loadHistory(hist);
+    if (hist) {
+      loadHistory(hist);
+      $("history-refresh").addEventListener("click", () => loadHistory(hist));
+    }
   });
 })();
