@@ -1,6 +1,6 @@
 //! A webhook receiver for `bench/outgoing.py`: it stands in for a bot, answers every POST with 200, and
 //! records for each call its arrival time, its `webhook-id` header and the `timestamp` field of its JSON body.
-//! `GET /records` returns them as `[[arrival_ms, webhook_id, timestamp], …]`.
+//! `GET /records` returns them as `[[arrival_ms, webhook_id, timestamp], …]`, `GET /count` how many there are.
 //!
 //! It exists because the benchmark measures Switchboard's delivery rate, and on a 2-core machine a receiver
 //! written in Python spends a core of its own parsing HTTP — the receiver, not the server, would be measured.
@@ -46,6 +46,14 @@ async fn receive(State(records): State<Records>, headers: HeaderMap, body: Bytes
     ""
 }
 
+async fn count(State(records): State<Records>) -> String {
+    records
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .len()
+        .to_string()
+}
+
 async fn list(State(records): State<Records>) -> Json<Vec<(u64, String, String)>> {
     Json(records.lock().unwrap_or_else(|e| e.into_inner()).clone())
 }
@@ -58,6 +66,7 @@ async fn main() -> std::io::Result<()> {
     let records: Records = Arc::default();
     let app = Router::new()
         .route("/records", get(list))
+        .route("/count", get(count))
         .fallback(post(receive))
         .with_state(records);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
