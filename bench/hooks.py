@@ -129,12 +129,15 @@ def stop_server(server, tmp):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_post_lua(tmp, body):
-    """A wrk script that POSTs `body` as JSON; returns its path."""
-    lua = os.path.join(tmp, "post.lua")
+def write_post_lua(tmp, body, delay_ms=None):
+    """A wrk script that POSTs `body` as JSON; returns its path. With `delay_ms`, each connection waits that
+    long before each request, which paces the load (about connections / (delay + latency) requests/s)."""
+    lua = os.path.join(tmp, f"post-{delay_ms or 0}.lua")
     with open(lua, "w") as f:
         f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                 f"wrk.body = '{body}'\n")
+        if delay_ms:
+            f.write(f"function delay()\n  return {int(delay_ms)}\nend\n")
     return lua
 
 

@@ -90,20 +90,11 @@ impl Writer {
     fn start(path: std::path::PathBuf, pragmas: String) -> anyhow::Result<Writer> {
         let conn = rusqlite::Connection::open(&path)?;
         conn.execute_batch(&pragmas)?;
-        // Checkpoints (copying the WAL back into the database file) run on a thread of their own, so a
-        // commit never waits for one.
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
         conn.set_prepared_statement_cache_capacity(128);
-        let checkpointer = rusqlite::Connection::open(&path)?;
-        checkpointer.execute_batch(&pragmas)?;
-        let (stop_checkpoints, stopped) = mpsc::channel::<()>();
-        let checkpoints = std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, stopped))?;
         let (tx, rx) = mpsc::channel::<Cmd>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, (stop_checkpoints, checkpoints)))?;
+            .spawn(move || writer_loop(conn, rx))?;
         Ok(Writer {
             tx,
             session: Arc::new(Mutex::new(())),
@@ -121,25 +112,7 @@ fn stopped<T>(_: T) -> DbError {
     DbError::Other("the database writer has stopped".into())
 }
 
-/// How often the WAL is checkpointed.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-
-fn checkpoint_loop(conn: rusqlite::Connection, stop: mpsc::Receiver<()>) {
-    // Stops when told to or when the writer (holding the sender) is gone.
-    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        // PASSIVE: copy what no reader still needs, never wait for anyone.
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed");
-        }
-    }
-}
-
-fn writer_loop(
-    conn: rusqlite::Connection,
-    rx: mpsc::Receiver<Cmd>,
-    checkpoints: (mpsc::Sender<()>, std::thread::JoinHandle<()>),
-) {
-    let (stop_checkpoints, checkpointer) = checkpoints;
+fn writer_loop(conn: rusqlite::Connection, rx: mpsc::Receiver<Cmd>) {
     while let Ok(cmd) = rx.recv() {
         match cmd {
             Cmd::Execute(s, reply) => {
@@ -159,9 +132,6 @@ fn writer_loop(
                 }
             }
             Cmd::Close(reply) => {
-                // The writer closes last, so its close checkpoints everything and removes the WAL.
-                let _ = stop_checkpoints.send(());
-                let _ = checkpointer.join();
                 drop(conn);
                 let _ = reply.send(());
                 return;
