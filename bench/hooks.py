@@ -11,7 +11,7 @@ with a script), and drives three routes with the same load generator (wrk) and t
 It prints throughput and p50/p99 latency for each, the hook/baseline ratios, and checks that every answered
 hook request left a stored message. Everything targets 127.0.0.1 and stops by itself.
 
-Usage: bench/hooks.py [--duration 10] [--connections 64] [--threads 1] [--binary target/release/switchboard]
+Usage: bench/hooks.py [--duration 10] [--rounds 3] [--connections 64] [--threads 1] [--binary target/release/switchboard]
 Needs: wrk (Debian package `wrk`), a release build (`cargo build --release`).
 """
 import argparse
@@ -87,6 +87,7 @@ def bench_args():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--binary", default="target/release/switchboard")
     ap.add_argument("--synchronous", default="full", help="SQLite durability: full or normal")
+    ap.add_argument("--rounds", type=int, default=1, help="bench/hooks.py: measure every route this many times")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -160,24 +161,39 @@ def main():
         wrk(hooks["script"], warm, lua)
         warmed = call(base, "/api/v1/channels.messages?roomId=GENERAL&count=1", headers=auth)["total"]
 
-        results = {
-            "GET /api/info (baseline)": wrk(f"{base}/api/info", args),
-            "POST hook, no script": wrk(hooks["plain"], args, lua),
-            "POST hook, with script": wrk(hooks["script"], args, lua),
-        }
+        # Rounds interleave the three routes, so a slow spell of the machine (these are shared virtual
+        # machines) touches every route of a round alike; the summary takes each figure's median.
+        rounds = []
+        for _ in range(args.rounds):
+            rounds.append({
+                "GET /api/info (baseline)": wrk(f"{base}/api/info", args),
+                "POST hook, no script": wrk(hooks["plain"], args, lua),
+                "POST hook, with script": wrk(hooks["script"], args, lua),
+            })
         stored = call(base, "/api/v1/channels.messages?roomId=GENERAL&count=1", headers=auth)["total"] - warmed
-        answered = sum(r["requests"] - r["non2xx"] for k, r in results.items() if "hook" in k)
+        answered = sum(r["requests"] - r["non2xx"] for rr in rounds for k, r in rr.items() if "hook" in k)
     finally:
         stop_server(server, tmp)
 
-    base_rps = results["GET /api/info (baseline)"]["rps"]
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, SQLite synchronous={args.synchronous}, "
-          f"{os.cpu_count()} CPUs\n")
-    print(f"{'route':<28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12} {'non-2xx':>8}")
-    for name, r in results.items():
-        print(f"{name:<28} {r['rps']:>10.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['rps'] / base_rps:>11.0%} {r['non2xx']:>8}")
-        if r["socket_errors"]:
-            print(f"    {r['socket_errors']}")
+          f"{os.cpu_count()} CPUs, {args.rounds} round(s)\n")
+    header = f"{'route':<28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12} {'non-2xx':>8}"
+    for n, results in enumerate(rounds, 1):
+        base_rps = results["GET /api/info (baseline)"]["rps"]
+        print(f"round {n}\n{header}")
+        for name, r in results.items():
+            print(f"{name:<28} {r['rps']:>10.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['rps'] / base_rps:>11.0%} "
+                  f"{r['non2xx']:>8}")
+            if r["socket_errors"]:
+                print(f"    {r['socket_errors']}")
+    if len(rounds) > 1:
+        med = lambda xs: sorted(xs)[len(xs) // 2]
+        print(f"median of {len(rounds)} rounds (the ratio is the median of each round's ratio)\n{header}")
+        for name in rounds[0]:
+            rs = [rr[name] for rr in rounds]
+            ratio = med([rr[name]["rps"] / rr["GET /api/info (baseline)"]["rps"] for rr in rounds])
+            print(f"{name:<28} {med([r['rps'] for r in rs]):>10.0f} {med([r['p50'] for r in rs]):>8.2f} "
+                  f"{med([r['p99'] for r in rs]):>8.2f} {ratio:>11.0%} {sum(r['non2xx'] for r in rs):>8}")
     print(f"\nhook requests answered 2xx: {answered}; messages stored: {stored} "
           f"({'OK' if stored >= answered else 'MISSING MESSAGES'})")
     _ = before

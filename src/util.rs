@@ -143,6 +143,21 @@ mod tests {
     }
 
     #[test]
+    fn ids_made_later_sort_later() {
+        // The alphabet must be in byte order for the time prefix to sort.
+        assert!(ID_ALPHABET.windows(2).all(|w| w[0] < w[1]));
+        let first = new_id();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let later: Vec<String> = (0..100).map(|_| new_id()).collect();
+        assert!(later.iter().all(|id| *id > first), "{first} vs {later:?}");
+        // The random tail keeps ids made in the same millisecond distinct.
+        let mut unique = later.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), later.len());
+    }
+
+    #[test]
     fn iso_round_trips_through_parse() {
         let ms = 1_704_895_927_739;
         assert_eq!(iso(ms), "2024-01-10T14:12:07.739Z");

@@ -419,7 +419,7 @@ impl Reader {
             return self.fail(picked).await;
         }
         self.version = Version::parse(picked);
-        let session = crate::util::new_id();
+        let session = crate::util::random_id(17);
         self.send(json!({ "msg": "connected", "session": session }).to_string())
             .await;
         None

@@ -385,7 +385,94 @@ impl Drop for SqliteTx {
 
 #[cfg(test)]
 mod tests {
-    use super::numbered;
+    use super::*;
+
+    async fn scratch() -> (SqliteBackend, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("sb-sqlite-{}", crate::util::random_id(12)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        (SqliteBackend::connect(&url, "full").await.unwrap(), dir)
+    }
+
+    #[tokio::test]
+    async fn transactions_commit_roll_back_and_exclude_other_writers() {
+        let (db, dir) = scratch().await;
+        let insert = "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES ($1, $2, $3, $4)";
+        let count = "SELECT COUNT(*) FROM hook_requests WHERE integration_id = $1";
+
+        // Dropped without commit: rolled back.
+        let mut tx = db.begin().await.unwrap();
+        tx.execute(insert, crate::store::args!["a", "i", 1, "{}"])
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.query(count, crate::store::args!["i"]).await.unwrap()[0].int(0),
+            1
+        );
+        drop(tx);
+        assert_eq!(
+            db.query(count, crate::store::args!["i"]).await.unwrap()[0].int(0),
+            0
+        );
+
+        // A statement from elsewhere waits for the open transaction instead of landing inside it.
+        let db = Arc::new(db);
+        let mut tx = db.begin().await.unwrap();
+        tx.execute(insert, crate::store::args!["b", "i", 2, "{}"])
+            .await
+            .unwrap();
+        let other = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.execute(insert, crate::store::args!["c", "j", 3, "{}"])
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        assert!(!other.is_finished());
+        drop(tx); // rolls back "b"; "c" then commits on its own
+        other.await.unwrap().unwrap();
+        assert_eq!(
+            db.query(count, crate::store::args!["i"]).await.unwrap()[0].int(0),
+            0
+        );
+        assert_eq!(
+            db.query(count, crate::store::args!["j"]).await.unwrap()[0].int(0),
+            1
+        );
+
+        // A batch is all or nothing: a duplicate id fails it whole, as a unique violation.
+        let stmts = vec![
+            Stmt::new(insert, crate::store::args!["d", "k", 4, "{}"]),
+            Stmt::new(insert, crate::store::args!["c", "k", 5, "{}"]),
+        ];
+        assert!(matches!(
+            db.write_batch(stmts).await,
+            Err(DbError::Unique(_))
+        ));
+        assert_eq!(
+            db.query(count, crate::store::args!["k"]).await.unwrap()[0].int(0),
+            0
+        );
+
+        // Parameters bind by number, whatever order they appear in.
+        db.execute(
+            "UPDATE hook_requests SET created_at = $2 WHERE id = $1",
+            crate::store::args!["c", 42],
+        )
+        .await
+        .unwrap();
+        let rows = db
+            .query(
+                "SELECT created_at FROM hook_requests WHERE id = $1",
+                crate::store::args!["c"],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows[0].int(0), 42);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn numbered_parameters_outside_strings_only() {
