@@ -516,14 +516,25 @@ pub struct OutgoingHistory {
     pub doc: Map<String, Value>,
 }
 
+/// Stored in a history record instead of `httpCallData` when the call sent `data` unchanged.
+pub const CALL_DATA_IS_DATA: &str = "_httpCallDataIsData";
+
 impl OutgoingHistory {
-    pub fn render(&self, style: DateStyle) -> Value {
-        let mut v = Value::Object(self.doc.clone());
-        if let Some(o) = v.as_object_mut() {
-            o.insert("_createdAt".into(), style.date(self.created_at));
-            o.insert("_updatedAt".into(), style.date(self.updated_at));
+    /// The record as the API shows it (Rocket.Chat's fields). `integration` is the integration the record
+    /// belongs to: records store only its id, and carry the integration as it is now.
+    pub fn render(&self, integration: &Integration, style: DateStyle) -> Value {
+        let mut o = self.doc.clone();
+        if o.remove(CALL_DATA_IS_DATA).is_some() {
+            if let Some(d) = o.get("data").cloned() {
+                o.insert("httpCallData".into(), d);
+            }
         }
-        v
+        if !o.contains_key("integration") {
+            o.insert("integration".into(), integration.render(style));
+        }
+        o.insert("_createdAt".into(), style.date(self.created_at));
+        o.insert("_updatedAt".into(), style.date(self.updated_at));
+        Value::Object(o)
     }
 }
 

@@ -24,7 +24,7 @@ use super::Integrations;
 use crate::chat::messages::MessageDefaults;
 use crate::egress::{EgressRequest, GuardedClient};
 use crate::error::{Error, Result};
-use crate::model::{DeliveryJob, Integration, OutgoingHistory, User};
+use crate::model::{DeliveryJob, Integration, OutgoingHistory, User, CALL_DATA_IS_DATA};
 use crate::script::{ScriptFailure, ScriptKey};
 use crate::store::batch::WriteOp;
 use crate::util::{new_id, now_ms, DateStyle};
@@ -320,7 +320,8 @@ impl Delivery {
         a.set("_id", json!(history_id));
         a.set("type", json!("outgoing-webhook"));
         a.step("start-execute-trigger-url");
-        a.set("integration", i.render(DateStyle::Iso));
+        // The integration itself is not copied into every record (it was most of a record's size, written
+        // thousands of times a second under load); reads add it back (see `OutgoingHistory::render`).
         a.set("event", json!(job.event));
         a.set("data", job.data.clone());
         if let Some(w) = &job.trigger_word {
@@ -518,7 +519,12 @@ impl Delivery {
             }
         };
         if let Some(d) = request.get("data").filter(|d| !d.is_null()) {
-            a.set("httpCallData", d.clone());
+            // Usually the payload went out as it was queued: mark that instead of storing it twice.
+            if *d == job.data {
+                a.set(CALL_DATA_IS_DATA, json!(true));
+            } else {
+                a.set("httpCallData", d.clone());
+            }
         }
         a.set("httpMethod", json!(egress.method.as_str()));
         a.set("requestHeaders", recorded_headers(&egress.headers));

@@ -286,6 +286,10 @@ class Script {{
         let h = s.out_history(i["_id"].as_str().unwrap(), 1).await;
         assert_eq!(h[0]["step"], "after-process-send-message", "{}", h[0]);
         assert_eq!(h[0]["ranPrepareScript"], true);
+        // The payload the prepare script sent, beside the one the event made.
+        assert_eq!(h[0]["httpCallData"], json!({ "question": "meaning of life", "token": i["token"] }));
+        assert_eq!(h[0]["data"]["text"], "!ask meaning of life");
+        assert_eq!(h[0]["integration"]["_id"], i["_id"]);
         // The prepare script's `{message}` short-circuit: posted, no call.
         s.say(&s.admin, "#general", "!ask").await;
         let h = s.out_history(i["_id"].as_str().unwrap(), 2).await;
@@ -453,6 +457,11 @@ class Script {{
         assert_eq!(h[0]["step"], "after-process-http-status-400");
         let hid = h[0]["_id"].as_str().unwrap();
         assert_eq!(h[0]["data"]["text"], "replay me");
+        // Rocket.Chat's record fields: the integration, and the payload as sent (here: unchanged).
+        assert_eq!(h[0]["integration"]["_id"], i["_id"], "{}", h[0]);
+        assert_eq!(h[0]["integration"]["name"], i["name"]);
+        assert_eq!(h[0]["httpCallData"], h[0]["data"], "{}", h[0]);
+        assert!(h[0].as_object().unwrap().keys().all(|k| !k.starts_with("_http")), "{}", h[0]);
         let (st, v) = s.post(Some(&s.admin), "/api/v1/integrations.replayOutgoing", json!({ "integrationId": id, "historyId": hid })).await;
         assert_eq!((st, v.clone()), (StatusCode::OK, json!({ "success": true })), "{v}");
         let got = rx.wait_for(2, 10).await;
