@@ -105,7 +105,10 @@ async fn history(State(state): State<AppState>, auth: Auth, p: Params) -> Result
     let (items, total): (Vec<Value>, i64) = if i.is_outgoing() {
         let (records, total) = state.chat.store.outgoing_history(&i.id, page).await?;
         (
-            records.iter().map(|r| r.render(&i, DateStyle::Iso)).collect(),
+            records
+                .iter()
+                .map(|r| r.render(&i, DateStyle::Iso))
+                .collect(),
             total,
         )
     } else {

@@ -136,6 +136,19 @@ pub struct Delivery {
     integrations: Arc<Integrations>,
     client: Arc<GuardedClient>,
     settings: DeliverySettings,
+    /// When each integration's owner was last told about a failure (see [`Delivery::tell_owner`]).
+    told: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+/// At most one failure notice per integration in this long, so a dead endpoint with a busy queue does not
+/// bury its owner in messages.
+const NOTICE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Up to 10 % added to every retry delay, so the jobs that failed together (an endpoint that went down)
+/// do not all come back in the same instant. Only ever later: never earlier than Rocket.Chat's formula or
+/// the receiver's `Retry-After`.
+fn jittered(wait_ms: u64, rng: &mut impl rand::Rng) -> u64 {
+    wait_ms.saturating_add(rng.gen_range(0..=wait_ms / 10))
 }
 
 /// What one attempt's history record is being filled with.
@@ -218,6 +231,7 @@ impl Delivery {
             integrations,
             client,
             settings,
+            told: Default::default(),
         })
     }
 
@@ -348,6 +362,27 @@ impl Delivery {
                     due_at,
                 }),
                 None => {
+                    if a.doc.get("step").and_then(Value::as_str) == Some("too-many-retries") {
+                        let last = a
+                            .doc
+                            .get("statusCode")
+                            .map(|c| format!("HTTP {c}"))
+                            .or_else(|| {
+                                a.doc
+                                    .get("httpError")
+                                    .and_then(Value::as_str)
+                                    .map(str::to_string)
+                            })
+                            .unwrap_or_else(|| "an error".into());
+                        self.tell_owner(
+                            &i,
+                            &format!(
+                                "gave up on a call to {} after {} attempts (the last one ended with {last}).",
+                                job.url, job.attempts
+                            ),
+                        )
+                        .await;
+                    }
                     a.set("finished", json!(true));
                     ops.push(WriteOp::JobDone(job.id.clone()));
                 }
@@ -398,8 +433,10 @@ impl Delivery {
         if let Some(after) = retry_after {
             wait = wait.max(after);
         }
-        let wait_ms =
-            (wait.as_millis() as u64).saturating_mul(self.settings.retry_delay_percent) / 100;
+        let wait_ms = jittered(
+            (wait.as_millis() as u64).saturating_mul(self.settings.retry_delay_percent) / 100,
+            &mut rand::thread_rng(),
+        );
         let due = now_ms().saturating_add(wait_ms as i64);
         a.step(format!("going-to-retry-{}", tries + 1));
         a.set("nextAttemptAt", json!(crate::util::iso(due)));
@@ -625,6 +662,15 @@ impl Delivery {
                 if let Err(e) = self.disable(i).await {
                     tracing::warn!(error = %e, integration = %i.id, "disabling after 410");
                 }
+                self.tell_owner(
+                    i,
+                    &format!(
+                        "was disabled: {} answered 410 Gone, which means it wants no more calls. \
+                         Enable it again once the endpoint is back.",
+                        job.url
+                    ),
+                )
+                .await;
                 Outcome::Done
             }
             408 | 429 | 500..=599 => {
@@ -700,6 +746,58 @@ impl Delivery {
             req.body = Some(body);
         }
         Ok(req)
+    }
+
+    /// A direct message from `rocket.cat` to the integration's creator about a failure they must act on
+    /// (retries exhausted, disabled by a 410), with a link to its delivery history. Rocket.Chat fails
+    /// silently; the first anyone hears of it is usually the missing bot. At most one per [`NOTICE_EVERY`].
+    async fn tell_owner(&self, i: &Integration, what: &str) {
+        let Some(owner) = i.created_by.as_ref().map(|a| a.username.clone()) else {
+            return;
+        };
+        {
+            let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+            let now = std::time::Instant::now();
+            if told
+                .get(&i.id)
+                .is_some_and(|t| now.duration_since(*t) < NOTICE_EVERY)
+            {
+                return;
+            }
+            told.insert(i.id.clone(), now);
+        }
+        let chat = &self.integrations.chat;
+        let link = format!(
+            "{}/admin/integrations/outgoing/{}/history",
+            self.integrations.settings.site_url.trim_end_matches('/'),
+            i.id
+        );
+        let text = format!(
+            "Outgoing integration *{}* {what} Its delivery history: {link}",
+            i.name
+        );
+        let sent = async {
+            let bot = chat
+                .store
+                .user_by_username("rocket.cat")
+                .await?
+                .ok_or_else(|| Error::failure("rocket.cat is missing"))?;
+            let mut body = Map::new();
+            body.insert("text".into(), json!(text));
+            // Marked as a bot's message, so no outgoing integration fires on it (no loops).
+            body.insert("bot".into(), json!({ "i": i.id }));
+            chat.post_payload(
+                &bot,
+                &[format!("@{owner}")],
+                &body,
+                &MessageDefaults::default(),
+                false,
+            )
+            .await
+        };
+        if let Err(e) = sent.await {
+            tracing::warn!(error = %e, integration = %i.id, "telling the owner about a failing integration");
+        }
     }
 
     async fn disable(&self, i: &Integration) -> Result<()> {
@@ -899,6 +997,19 @@ mod tests {
         assert_eq!(ms("fibonacci", 0), None);
         // Huge exponents saturate instead of overflowing.
         assert!(ms("powers-of-ten", 40).is_some());
+    }
+
+    #[test]
+    fn jitter_only_ever_adds_up_to_a_tenth() {
+        let mut rng = rand::thread_rng();
+        let waits: Vec<u64> = (0..200).map(|_| jittered(10_000, &mut rng)).collect();
+        assert!(
+            waits.iter().all(|w| (10_000..=11_000).contains(w)),
+            "{waits:?}"
+        );
+        assert!(waits.iter().any(|w| *w != waits[0]), "spread out");
+        assert_eq!(jittered(0, &mut rng), 0);
+        assert!(jittered(u64::MAX, &mut rng) == u64::MAX);
     }
 
     #[test]

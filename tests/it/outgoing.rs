@@ -373,6 +373,30 @@ class Script {{
         s.say(&s.admin, "#general", "after").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(rx3.received().len(), 1, "a disabled integration is not called");
+
+        // The owner hears of both from rocket.cat in a direct message (once per integration); a failure
+        // with no retries configured is not worth a message.
+        let mut notices: Vec<String> = Vec::new();
+        for _ in 0..100 {
+            let (_, v) = s.get(Some(&s.admin), "/api/v1/im.list", &[]).await;
+            let dm = v["ims"].as_array().unwrap().iter().find(|r| {
+                r["usernames"].as_array().is_some_and(|u| u.iter().any(|n| n == "rocket.cat"))
+            });
+            if let Some(dm) = dm {
+                let (_, h) = s.get(Some(&s.admin), "/api/v1/im.history", &[("roomId", dm["_id"].as_str().unwrap())]).await;
+                notices = h["messages"].as_array().unwrap().iter().map(|m| m["msg"].as_str().unwrap().to_string()).collect();
+                if notices.len() >= 2 {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        notices.reverse();
+        assert_eq!(notices.len(), 2, "{notices:?}");
+        assert!(notices[0].contains(&format!("*{}*", i["name"].as_str().unwrap())), "{notices:?}");
+        assert!(notices[0].contains("gave up") && notices[0].contains("3 attempts") && notices[0].contains("HTTP 503"), "{notices:?}");
+        assert!(notices[0].contains(&format!("/admin/integrations/outgoing/{id}/history")), "{notices:?}");
+        assert!(notices[1].contains("disabled") && notices[1].contains("410"), "{notices:?}");
         s.stop().await;
     }
 
