@@ -190,7 +190,10 @@ impl Instance {
                 Vec::new(),
             )
         };
-        let rt = Runtime::new().map_err(internal)?;
+        // QuickJS allocates through the process's allocator (mimalloc in the server) rather than the C
+        // library's malloc: script values are made and dropped by the thousand per second, and the memory
+        // limit is still enforced by QuickJS before each allocation.
+        let rt = Runtime::new_with_alloc(rquickjs::allocator::RustAllocator).map_err(internal)?;
         let ctx = Context::full(&rt).map_err(internal)?;
         {
             let shared = shared.clone();
