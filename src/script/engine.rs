@@ -498,30 +498,16 @@ fn run_call(
 ) -> Result<Option<serde_json::Value>, ScriptFailure> {
     let internal = |e: rquickjs::Error| ScriptFailure::Internal(e.to_string());
     let kernel: Object = ctx.globals().get("__sb_kernel").map_err(internal)?;
-    let begin: Function = kernel.get("begin").map_err(internal)?;
-    begin
-        .call::<_, ()>(())
+    let invoke: Function = kernel.get("invoke").map_err(internal)?;
+    let value: Value = invoke
+        .call((method, args_json))
         .catch(ctx)
         .map_err(|e| classify(shared, e))?;
-    let has: Function = kernel.get("has").map_err(internal)?;
-    let found: bool = has
-        .call((method,))
-        .catch(ctx)
-        .map_err(|e| classify(shared, e))?;
-    if !found {
+    if value.as_object() == Some(&kernel) {
         return Err(ScriptFailure::MethodNotFound {
             method: method.to_string(),
         });
     }
-    let args = ctx
-        .json_parse(args_json)
-        .catch(ctx)
-        .map_err(|e| classify(shared, e))?;
-    let call_fn: Function = kernel.get("call").map_err(internal)?;
-    let value: Value = call_fn
-        .call((method, args))
-        .catch(ctx)
-        .map_err(|e| classify(shared, e))?;
     let value = match value.as_promise() {
         Some(p) => await_promise(ctx, shared, events, &kernel, call, method, p.clone())?,
         None => value,

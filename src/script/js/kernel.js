@@ -326,6 +326,14 @@
     init: function (cls) { instance = new cls(); },
     has: function (method) { return instance !== null && typeof instance[method] === 'function'; },
     call: function (method, args) { return instance[method](args); },
+    // One crossing per call on the hot path: reset per-call state, parse the arguments, call. A missing
+    // method answers with the kernel object itself, a value no script has a reason to return.
+    invoke: function (method, argsJson) {
+      timers = [];
+      pending.clear();
+      if (instance === null || typeof instance[method] !== 'function') return kernel;
+      return instance[method](JSON.parse(argsJson));
+    },
     begin: function () {
       timers = [];
       pending.clear();
