@@ -26,6 +26,20 @@ backend_tests! {
         assert_eq!(v["messages"][0]["msg"], "still here");
         s.stop().await;
     }
+
+    async fn recorded_hook_requests_are_written_at_shutdown(s: TestServer) {
+        // Recordings wait in memory for the next background write; a graceful stop writes them first.
+        let h = s.hook("#general", None, json!({})).await;
+        for i in 0..3 {
+            let (st, _) = s.post(None, &h.url, json!({ "text": format!("kept {i}") })).await;
+            assert_eq!(st, StatusCode::OK);
+        }
+        let s = s.restart().await;
+        let rec = s.hook_history(&h).await;
+        let texts: Vec<&str> = rec.iter().map(|r| r["content"]["text"].as_str().unwrap()).collect();
+        assert_eq!(texts, ["kept 2", "kept 1", "kept 0"]);
+        s.stop().await;
+    }
 }
 
 fn free_port() -> u16 {
