@@ -1205,13 +1205,15 @@ backend_tests! {
         assert_eq!(v["fields"]["args"][0]["msg"], "edited");
         assert!(v["fields"]["args"][0]["editedAt"]["$date"].is_i64());
 
-        // History: newest first, `end` exclusive, limit honoured.
+        // History: newest first, `end` exclusive, limit honoured. `end` is a timestamp (as in Rocket.Chat), so
+        // the messages are sent in distinct milliseconds.
         for i in 0..3 {
             c.call(
                 "sendMessage",
                 json!([{"rid": "GENERAL", "msg": format!("h{i}")}]),
             )
             .await;
+            tokio::time::sleep(Duration::from_millis(3)).await;
         }
         let r = c.call("loadHistory", json!(["GENERAL", null, 2])).await;
         let msgs = r["result"]["messages"].as_array().expect("messages");
