@@ -579,6 +579,10 @@ pub struct HookRequest {
     pub script_ms: f64,
     #[serde(rename = "totalMs")]
     pub total_ms: f64,
+    /// The body parsed, so `content` is to be filled in from it when the record is written (it is not
+    /// copied on the request path; see `integrations::requests`).
+    #[serde(skip)]
+    pub content_parsed: bool,
 }
 
 impl HookRequest {

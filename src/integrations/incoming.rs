@@ -300,39 +300,22 @@ pub fn script_request(
     })
 }
 
-/// The parts of a request record known before the hook runs.
+/// The parts of a request record known before the hook runs. What comes from the request itself (URL,
+/// headers, body, parsed content) is filled in by [`complete_record`] when the record is written: most
+/// records of a busy hook are dropped before that, so the request path does not copy them.
 fn new_record(i: &Integration, call: &HookCall) -> HookRequest {
-    let redacted_path = call.path.replace(&call.token, "***");
-    let url = match &call.query {
-        Some(q) if !q.is_empty() => format!("{redacted_path}?{q}"),
-        _ => redacted_path,
-    };
-    let headers: Map<String, Value> = call
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            let v = if is_secret_header(k) {
-                "[redacted]".to_string()
-            } else {
-                v.clone()
-            };
-            (k.clone(), Value::String(v))
-        })
-        .collect();
-    let truncated = call.body.len() > RECORDED_BODY_LIMIT;
-    let body = String::from_utf8_lossy(&call.body[..call.body.len().min(RECORDED_BODY_LIMIT)])
-        .into_owned();
     HookRequest {
         id: new_id(),
         integration_id: i.id.clone(),
         kind: "incoming-webhook".into(),
         created_at: now_ms(),
         method: call.method.clone(),
-        url,
-        headers,
-        body,
-        body_truncated: truncated,
+        url: String::new(),
+        headers: Map::new(),
+        body: String::new(),
+        body_truncated: false,
         content: Value::Null,
+        content_parsed: false,
         script_ran: false,
         logs: vec![],
         script_result: None,
@@ -343,6 +326,50 @@ fn new_record(i: &Integration, call: &HookCall) -> HookRequest {
         script_ms: 0.0,
         total_ms: 0.0,
     }
+}
+
+/// Fills in a record's request parts from the call it was made for: the URL with the token replaced by
+/// `***`, the headers with secrets redacted, the body (cut at the recording limit) and, when the hook got
+/// as far as parsing it, the parsed content.
+pub fn complete_record(r: &mut HookRequest, call: HookCall) {
+    let redacted_path = call.path.replace(&call.token, "***");
+    r.url = match &call.query {
+        Some(q) if !q.is_empty() => format!("{redacted_path}?{q}"),
+        _ => redacted_path,
+    };
+    if r.content_parsed {
+        let content_type = call
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        r.content = match call.method.eq_ignore_ascii_case("GET") {
+            true => Value::Object(Map::new()),
+            false => match parse_body(content_type, &call.body) {
+                Parsed::Object(o) => Value::Object(o),
+                _ => Value::Null,
+            },
+        };
+    }
+    r.headers = call
+        .headers
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if is_secret_header(&k) {
+                "[redacted]".to_string()
+            } else {
+                v
+            };
+            (k, Value::String(v))
+        })
+        .collect();
+    r.body_truncated = call.body.len() > RECORDED_BODY_LIMIT;
+    let mut body = call.body;
+    body.truncate(RECORDED_BODY_LIMIT);
+    r.body = match String::from_utf8(body) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
 }
 
 /// What a script run decided.
@@ -416,7 +443,7 @@ impl Integrations {
         record.status = answer.status;
         record.response = answer.body.clone();
         record.total_ms = started.elapsed().as_secs_f64() * 1000.0;
-        self.requests.record(record);
+        self.requests.record(record, call);
         answer
     }
 
@@ -472,7 +499,7 @@ impl Integrations {
                 return HookAnswer::fail(400, &e);
             }
         };
-        record.content = Value::Object(body.clone());
+        record.content_parsed = true;
         let separate = body.get("separateResponse") == Some(&Value::Bool(true));
         let has_body = !is_get && !call.body.is_empty();
         let mut script_response = None;

@@ -9,6 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::incoming::{complete_record, HookCall};
 use crate::model::HookRequest;
 use crate::store::batch::{BatchWriter, WriteOp};
 use crate::store::DbResult;
@@ -19,8 +20,9 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(500);
 pub struct RequestLog {
     keep: usize,
     writer: BatchWriter,
-    /// Per integration: recordings not yet written, oldest first, at most `keep`.
-    pending: Mutex<HashMap<String, VecDeque<HookRequest>>>,
+    /// Per integration: recordings not yet written, oldest first, at most `keep`, each with the call it
+    /// records (turned into the record's request parts only when written).
+    pending: Mutex<HashMap<String, VecDeque<(HookRequest, HookCall)>>>,
 }
 
 impl RequestLog {
@@ -34,13 +36,13 @@ impl RequestLog {
 
     /// Keeps `r` for the next write; older unwritten recordings beyond the limit are dropped here, as the
     /// store would prune them anyway.
-    pub fn record(&self, r: HookRequest) {
+    pub fn record(&self, r: HookRequest, call: HookCall) {
         if self.keep == 0 {
             return;
         }
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let queue = pending.entry(r.integration_id.clone()).or_default();
-        queue.push_back(r);
+        queue.push_back((r, call));
         while queue.len() > self.keep {
             queue.pop_front();
         }
@@ -55,7 +57,10 @@ impl RequestLog {
         let ops = taken
             .into_values()
             .flatten()
-            .map(|r| WriteOp::HookRequest(Box::new(r)))
+            .map(|(mut r, call)| {
+                complete_record(&mut r, call);
+                WriteOp::HookRequest(Box::new(r))
+            })
             .collect();
         self.writer.write(ops).await
     }
