@@ -2,8 +2,8 @@
 //! records for each call its arrival time, its `webhook-id` header and the `timestamp` field of its JSON body.
 //! `GET /records` returns them as `[[arrival_ms, webhook_id, timestamp], …]`, `GET /count` how many there are.
 //!
-//! It exists because the benchmark measures Switchboard's delivery rate, and on a 2-core machine a receiver
-//! written in Python spends a core of its own parsing HTTP — the receiver, not the server, would be measured.
+//! It exists because the benchmark measures Switchboard's delivery rate, and on a 2-core machine whatever the
+//! receiver spends is taken from the server; this one used 0.15–0.16 of a core at 8–9k calls/s.
 //!
 //! Usage: `cargo run --release --example bench_receiver -- 127.0.0.1:PORT`
 

@@ -153,9 +153,9 @@ pub fn parse_body(content_type: Option<&str>, raw: &[u8]) -> Parsed {
     }
 }
 
-/// `{"request": …}`, the argument of `process_incoming_request`, serialised straight from the call (the hot
-/// path: no intermediate value tree). Same document as [`script_request`].
-pub fn script_request_json(
+/// `{"request": …}`, the argument of `process_incoming_request` (the `request` object of §1.5), serialised
+/// straight from the call: no intermediate value tree on the hot path.
+pub fn script_request(
     call: &HookCall,
     content: &Map<String, Value>,
     raw: &str,
@@ -261,43 +261,6 @@ fn query_map(call: &HookCall) -> Map<String, Value> {
             .collect(),
         _ => Map::new(),
     }
-}
-
-/// The `request` object a script's `process_incoming_request` receives (§1.5).
-pub fn script_request(
-    call: &HookCall,
-    content: &Value,
-    raw: &str,
-    poster: &User,
-    token: &str,
-) -> Value {
-    let query = query_map(call);
-    let search = call
-        .query
-        .as_deref()
-        .filter(|q| !q.is_empty())
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    let path = format!("{}{search}", call.path);
-    let mut url_params = json!({ "integrationId": call.integration_id, "token": token });
-    if let Some(uid) = &call.user_id {
-        url_params["userId"] = json!(uid);
-    }
-    let headers: Map<String, Value> = call
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
-        .collect();
-    json!({
-        "url": { "hash": "", "search": search, "query": query, "pathname": call.path, "path": path },
-        "url_raw": path,
-        "url_params": url_params,
-        "content": content,
-        "body": content,
-        "content_raw": raw,
-        "headers": headers,
-        "user": { "_id": poster.id, "name": poster.name, "username": poster.username },
-    })
 }
 
 /// The parts of a request record known before the hook runs. What comes from the request itself (URL,
@@ -515,7 +478,7 @@ impl Integrations {
             has_body,
         ) {
             let raw = String::from_utf8_lossy(&call.body);
-            let args = script_request_json(call, &body, &raw, &poster, token);
+            let args = script_request(call, &body, &raw, &poster, token);
             let key = ScriptKey {
                 integration_id: i.id.clone(),
                 version: i.updated_at.to_string(),
@@ -781,13 +744,13 @@ impl Integrations {
         let mut script_result = Value::Null;
         if let Some(compiled) = compiled {
             let raw = String::from_utf8_lossy(&call.body).into_owned();
-            let request = script_request(&call, &Value::Object(body.clone()), &raw, &poster, "***");
+            let args = script_request(&call, &body, &raw, &poster, "***");
             let outcome = self
                 .scripts
                 .dry_run(
                     &compiled,
                     "process_incoming_request",
-                    json!({ "request": request }),
+                    ScriptArgs::Json(args),
                 )
                 .await;
             logs = outcome.logs;
@@ -874,6 +837,42 @@ fn log_script_output(i: &Integration, logs: &[LogLine]) {
 mod tests {
     use super::*;
 
+    /// §1.5's `request` object, built field by field as a value tree.
+    fn expected_request(
+        call: &HookCall,
+        content: &Map<String, Value>,
+        raw: &str,
+        poster: &User,
+        token: &str,
+    ) -> Value {
+        let search = call
+            .query
+            .as_deref()
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        let path = format!("{}{search}", call.path);
+        let mut url_params = json!({ "integrationId": call.integration_id, "token": token });
+        if let Some(uid) = &call.user_id {
+            url_params["userId"] = json!(uid);
+        }
+        let headers: Map<String, Value> = call
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+            .collect();
+        json!({
+            "url": { "hash": "", "search": search, "query": query_map(call), "pathname": call.path, "path": path },
+            "url_raw": path,
+            "url_params": url_params,
+            "content": content,
+            "body": content,
+            "content_raw": raw,
+            "headers": headers,
+            "user": { "_id": poster.id, "name": poster.name, "username": poster.username },
+        })
+    }
+
     #[test]
     fn serialised_script_request_is_the_same_document() {
         let poster: User = serde_json::from_value(json!({
@@ -901,10 +900,9 @@ mod tests {
             };
             let content = obj(parse_body(Some("application/json"), &call.body));
             let raw = String::from_utf8_lossy(&call.body);
-            let direct = script_request_json(&call, &content, &raw, &poster, "t/k");
-            let tree = json!({
-                "request": script_request(&call, &Value::Object(content.clone()), &raw, &poster, "t/k")
-            });
+            let direct = script_request(&call, &content, &raw, &poster, "t/k");
+            let tree =
+                json!({ "request": expected_request(&call, &content, &raw, &poster, "t/k") });
             assert_eq!(serde_json::from_str::<Value>(&direct).unwrap(), tree);
             assert_eq!(direct, tree.to_string(), "same keys in the same order");
         }

@@ -100,16 +100,20 @@ impl Writer {
             session: Arc::new(Mutex::new(())),
         })
     }
-
-    fn send(&self, cmd: Cmd) -> DbResult<()> {
-        self.tx
-            .send(cmd)
-            .map_err(|_| DbError::Other("the database writer has stopped".into()))
-    }
 }
 
 fn stopped<T>(_: T) -> DbError {
     DbError::Other("the database writer has stopped".into())
+}
+
+/// Sends the writer one command and waits for its answer.
+async fn ask<T>(
+    tx: &mpsc::Sender<Cmd>,
+    make: impl FnOnce(oneshot::Sender<DbResult<T>>) -> Cmd,
+) -> DbResult<T> {
+    let (reply, rx) = oneshot::channel();
+    tx.send(make(reply)).map_err(stopped)?;
+    rx.await.map_err(stopped)?
 }
 
 fn writer_loop(conn: rusqlite::Connection, rx: mpsc::Receiver<Cmd>) {
@@ -289,10 +293,8 @@ impl Backend for SqliteBackend {
 
     async fn execute(&self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
         let _session = self.writer.session.lock().await;
-        let (reply, rx) = oneshot::channel();
-        self.writer
-            .send(Cmd::Execute(Stmt::new(sql, args), reply))?;
-        rx.await.map_err(stopped)?
+        let s = Stmt::new(sql, args);
+        ask(&self.writer.tx, |r| Cmd::Execute(s, r)).await
     }
 
     async fn query(&self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<Row>> {
@@ -305,10 +307,8 @@ impl Backend for SqliteBackend {
 
     async fn begin(&self) -> DbResult<Box<dyn Tx>> {
         let session = self.writer.session.clone().lock_owned().await;
-        let (reply, rx) = oneshot::channel();
-        self.writer
-            .send(Cmd::Execute(Stmt::new("BEGIN IMMEDIATE", vec![]), reply))?;
-        rx.await.map_err(stopped)??;
+        let s = Stmt::new("BEGIN IMMEDIATE", vec![]);
+        ask(&self.writer.tx, |r| Cmd::Execute(s, r)).await?;
         Ok(Box::new(SqliteTx {
             tx: self.writer.tx.clone(),
             open: true,
@@ -321,16 +321,14 @@ impl Backend for SqliteBackend {
             return Ok(());
         }
         let _session = self.writer.session.lock().await;
-        let (reply, rx) = oneshot::channel();
-        self.writer.send(Cmd::Batch(stmts, reply))?;
-        rx.await.map_err(stopped)?
+        ask(&self.writer.tx, |r| Cmd::Batch(stmts, r)).await
     }
 
     async fn close(&self) {
         self.reader.close().await;
         let _session = self.writer.session.lock().await;
         let (reply, rx) = oneshot::channel();
-        if self.writer.send(Cmd::Close(reply)).is_ok() {
+        if self.writer.tx.send(Cmd::Close(reply)).is_ok() {
             let _ = rx.await;
         }
     }
@@ -344,29 +342,21 @@ struct SqliteTx {
     _session: OwnedMutexGuard<()>,
 }
 
-impl SqliteTx {
-    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<DbResult<T>>) -> Cmd) -> DbResult<T> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(make(reply)).map_err(stopped)?;
-        rx.await.map_err(stopped)?
-    }
-}
-
 #[async_trait]
 impl Tx for SqliteTx {
     async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
         let s = Stmt::new(sql, args);
-        self.call(|r| Cmd::Execute(s, r)).await
+        ask(&self.tx, |r| Cmd::Execute(s, r)).await
     }
 
     async fn query(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<Vec<Row>> {
         let s = Stmt::new(sql, args);
-        self.call(|r| Cmd::Query(s, r)).await
+        ask(&self.tx, |r| Cmd::Query(s, r)).await
     }
 
     async fn commit(mut self: Box<Self>) -> DbResult<()> {
         let s = Stmt::new("COMMIT", vec![]);
-        let r = self.call(|r| Cmd::Execute(s, r)).await.map(|_| ());
+        let r = ask(&self.tx, |r| Cmd::Execute(s, r)).await.map(|_| ());
         // A failed COMMIT leaves the transaction open; Drop rolls it back.
         self.open = r.is_err();
         r

@@ -27,6 +27,7 @@ use crate::http::AppState;
 use crate::integrations::incoming::{parse_body, script_request, HookCall, Parsed};
 use crate::integrations::{Scope, INCOMING, OUTGOING};
 use crate::model::{Message, User};
+use crate::script::ScriptArgs;
 use crate::util::{now_ms, sha256_hex};
 
 /// Whether the user may open the integrations pages at all (any of the four manage permissions, as the
@@ -212,15 +213,15 @@ async fn test(
         .map(|(_, v)| v.clone());
     let payload =
         match parse_body(content_type.as_deref(), &call.body) {
-            Parsed::Object(o) => Value::Object(o),
-            Parsed::Discarded => json!({}),
+            Parsed::Object(o) => o,
+            Parsed::Discarded => Map::new(),
             Parsed::Invalid(e) => return Ok(Json(json!({
                 "ok": false, "stage": "payload", "error": format!("The hook would answer 400: {e}"),
             }))
             .into_response()),
         };
     let mut logs = Vec::new();
-    let mut content = payload.clone();
+    let mut content = Value::Object(payload.clone());
     let mut steps = vec![];
     if t.script_enabled && !t.script.trim().is_empty() {
         let compiled = match crate::script::compile(&t.script) {
@@ -240,14 +241,14 @@ async fn test(
             Ok(u) if !t.username.trim().is_empty() => u,
             _ => s.user.clone(),
         };
-        let request = script_request(&call, &payload, &t.payload, &poster, "***");
+        let args = script_request(&call, &payload, &t.payload, &poster, "***");
         let outcome = state
             .integrations
             .scripts
             .dry_run(
                 compiled.as_str(),
                 "process_incoming_request",
-                json!({ "request": request }),
+                ScriptArgs::Json(args),
             )
             .await;
         logs = outcome
