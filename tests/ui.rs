@@ -20,6 +20,7 @@ mod ui {
     pub mod bidi;
     pub mod browser;
     pub mod cdp;
+    pub mod rpc;
 }
 
 use harness::{Backend, TestServer, ADMIN_PASSWORD};

@@ -4,20 +4,14 @@
 //! JavaScript, set the viewport, take a screenshot, read cookies — plus the page's JavaScript errors and
 //! console errors (`log.entryAdded`). No geckodriver is needed: Firefox speaks BiDi itself.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::rpc::Rpc;
 use base64::Engine;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Message;
-
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
 
 /// The Firefox binary to use: `SB_FIREFOX`, else the first of the usual names on `PATH`.
 pub fn find_firefox() -> Option<PathBuf> {
@@ -64,12 +58,8 @@ user_pref("network.http.speculative-parallel-limit", 0);
 pub struct Bidi {
     child: Child,
     dir: PathBuf,
-    out: mpsc::UnboundedSender<String>,
-    pending: Pending,
-    next: Mutex<u64>,
+    rpc: Rpc,
     context: String,
-    /// JavaScript errors and console errors of the page, in order.
-    pub problems: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Bidi {
@@ -81,6 +71,11 @@ impl Drop for Bidi {
 }
 
 impl Bidi {
+    /// The page's uncaught errors and console errors so far, in order.
+    pub fn problems(&self) -> Vec<String> {
+        self.rpc.problems.lock().unwrap().clone()
+    }
+
     /// Starts Firefox headless at 1280×900 and opens a BiDi session on its first tab.
     pub async fn launch(binary: &std::path::Path) -> Bidi {
         let dir = std::env::temp_dir().join(format!(
@@ -128,56 +123,24 @@ impl Bidi {
             .recv_timeout(Duration::from_secs(60))
             .expect("Firefox did not print its WebDriver BiDi endpoint within 60 s");
         let url = format!("{}/session", endpoint.trim_end_matches('/'));
-        let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
-            .await
-            .expect("connect to Firefox's WebDriver BiDi endpoint");
-        let (mut sink, mut stream) = ws.split();
-        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
-        tokio::spawn(async move {
-            while let Some(text) = out_rx.recv().await {
-                if sink.send(Message::text(text)).await.is_err() {
-                    break;
-                }
+        let rpc = Rpc::connect(&url, "BiDi", |v| {
+            if v["method"] != "log.entryAdded" || v["params"]["level"] != "error" {
+                return None;
             }
-        });
-        let pending: Pending = Arc::default();
-        let problems: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (p2, pr2) = (pending.clone(), problems.clone());
-        tokio::spawn(async move {
-            while let Some(Ok(msg)) = stream.next().await {
-                let Message::Text(text) = msg else { continue };
-                let Ok(v) = serde_json::from_str::<Value>(&text) else {
-                    continue;
-                };
-                if let Some(id) = v["id"].as_u64() {
-                    if let Some(tx) = p2.lock().unwrap().remove(&id) {
-                        let _ = tx.send(v);
-                    }
-                    continue;
-                }
-                if v["method"] == "log.entryAdded" && v["params"]["level"] == "error" {
-                    let p = &v["params"];
-                    let text = p["text"].as_str().unwrap_or("").to_string();
-                    // As in cdp.rs: loads of deliberately bogus test URLs, and the realtime socket
-                    // being absent (the page falls back to polling), are not page errors.
-                    if !text.contains("Failed to load resource")
-                        && !text.contains("can't establish a connection to the server at ws")
-                    {
-                        pr2.lock()
-                            .unwrap()
-                            .push(format!("{}: {text}", p["type"].as_str().unwrap_or("log")));
-                    }
-                }
-            }
-        });
+            let p = &v["params"];
+            let text = p["text"].as_str().unwrap_or("");
+            // As in cdp.rs: loads of deliberately bogus test URLs, and the realtime socket being absent (the
+            // page falls back to polling), are not page errors.
+            (!text.contains("Failed to load resource")
+                && !text.contains("can't establish a connection to the server at ws"))
+            .then(|| format!("{}: {text}", p["type"].as_str().unwrap_or("log")))
+        })
+        .await;
         let mut b = Bidi {
             child,
             dir,
-            out,
-            pending,
-            next: Mutex::new(0),
+            rpc,
             context: String::new(),
-            problems,
         };
         b.call("session.new", json!({ "capabilities": {} })).await;
         let tree = b.call("browsingContext.getTree", json!({})).await;
@@ -193,19 +156,7 @@ impl Bidi {
 
     /// One BiDi command; its `result`, or the error it answered.
     async fn try_call(&self, method: &str, params: Value) -> Result<Value, String> {
-        let id = {
-            let mut n = self.next.lock().unwrap();
-            *n += 1;
-            *n
-        };
-        let (tx, rx) = oneshot::channel();
-        self.pending.lock().unwrap().insert(id, tx);
-        let msg = json!({ "id": id, "method": method, "params": params });
-        self.out.send(msg.to_string()).expect("BiDi connection");
-        let v = tokio::time::timeout(Duration::from_secs(30), rx)
-            .await
-            .unwrap_or_else(|_| panic!("BiDi command {method} timed out"))
-            .expect("BiDi answer");
+        let v = self.rpc.send(method, params, None).await;
         if v["type"] == "error" {
             return Err(format!("{}: {}", v["error"], v["message"]));
         }

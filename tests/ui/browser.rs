@@ -205,8 +205,8 @@ impl Browser {
     /// The page's uncaught exceptions and console errors so far.
     pub fn problems(&self) -> Vec<String> {
         match &self.driver {
-            Driver::Cdp(d) => d.problems.lock().unwrap().clone(),
-            Driver::Bidi(d) => d.problems.lock().unwrap().clone(),
+            Driver::Cdp(d) => d.problems(),
+            Driver::Bidi(d) => d.problems(),
         }
     }
 

@@ -4,20 +4,14 @@
 //! screenshot, read cookies — plus the page's uncaught exceptions and console errors, so a test can assert
 //! the page ran cleanly (a CSP violation or a script error is a failure, not noise).
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::rpc::Rpc;
 use base64::Engine;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Message;
-
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
 
 /// The Chromium binary to use: `SB_CHROMIUM`, else the first of the usual names on `PATH`.
 pub fn find_chromium() -> Option<PathBuf> {
@@ -44,12 +38,8 @@ pub fn find_chromium() -> Option<PathBuf> {
 pub struct Cdp {
     child: Child,
     profile: PathBuf,
-    out: mpsc::UnboundedSender<String>,
-    pending: Pending,
-    next: Mutex<u64>,
+    rpc: Rpc,
     session: String,
-    /// Uncaught exceptions and console errors of the page, in order.
-    pub problems: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Cdp {
@@ -61,6 +51,11 @@ impl Drop for Cdp {
 }
 
 impl Cdp {
+    /// The page's uncaught errors and console errors so far, in order.
+    pub fn problems(&self) -> Vec<String> {
+        self.rpc.problems.lock().unwrap().clone()
+    }
+
     /// Starts Chromium headless and opens one page at 1280×900.
     pub async fn launch(binary: &Path) -> Cdp {
         let profile = std::env::temp_dir().join(format!(
@@ -112,67 +107,30 @@ impl Cdp {
         let ws_url = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("Chromium did not print its DevTools endpoint within 30 s");
-        let (ws, _) = tokio_tungstenite::connect_async(ws_url.as_str())
-            .await
-            .expect("connect to Chromium DevTools");
-        let (mut sink, mut stream) = ws.split();
-        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
-        tokio::spawn(async move {
-            while let Some(text) = out_rx.recv().await {
-                if sink.send(Message::text(text)).await.is_err() {
-                    break;
-                }
+        let rpc = Rpc::connect(&ws_url, "DevTools", |v| match v["method"].as_str() {
+            Some("Runtime.exceptionThrown") => {
+                Some(format!("exception: {}", v["params"]["exceptionDetails"]))
             }
-        });
-        let pending: Pending = Arc::default();
-        let problems: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (p2, pr2) = (pending.clone(), problems.clone());
-        tokio::spawn(async move {
-            while let Some(Ok(msg)) = stream.next().await {
-                let Message::Text(text) = msg else { continue };
-                let Ok(v) = serde_json::from_str::<Value>(&text) else {
-                    continue;
-                };
-                if let Some(id) = v["id"].as_u64() {
-                    if let Some(tx) = p2.lock().unwrap().remove(&id) {
-                        let _ = tx.send(v);
-                    }
-                    continue;
-                }
-                match v["method"].as_str() {
-                    Some("Runtime.exceptionThrown") => pr2
-                        .lock()
-                        .unwrap()
-                        .push(format!("exception: {}", v["params"]["exceptionDetails"])),
-                    Some("Log.entryAdded") if v["params"]["entry"]["level"] == "error" => {
-                        let e = &v["params"]["entry"];
-                        let text = e["text"].as_str().unwrap_or("").to_string();
-                        // Failed loads of deliberately bogus test URLs are not page errors, nor is the
-                        // realtime socket being absent (the page falls back to polling).
-                        if !text.contains("Failed to load resource")
-                            && !text.starts_with("WebSocket connection to")
-                        {
-                            pr2.lock()
-                                .unwrap()
-                                .push(format!("console: {text} ({})", e["url"]));
-                        }
-                    }
-                    Some("Runtime.consoleAPICalled") if v["params"]["type"] == "error" => pr2
-                        .lock()
-                        .unwrap()
-                        .push(format!("console.error: {}", v["params"]["args"])),
-                    _ => {}
-                }
+            Some("Log.entryAdded") if v["params"]["entry"]["level"] == "error" => {
+                let e = &v["params"]["entry"];
+                let text = e["text"].as_str().unwrap_or("");
+                // Failed loads of deliberately bogus test URLs are not page errors, nor is the
+                // realtime socket being absent (the page falls back to polling).
+                (!text.contains("Failed to load resource")
+                    && !text.starts_with("WebSocket connection to"))
+                .then(|| format!("console: {text} ({})", e["url"]))
             }
-        });
+            Some("Runtime.consoleAPICalled") if v["params"]["type"] == "error" => {
+                Some(format!("console.error: {}", v["params"]["args"]))
+            }
+            _ => None,
+        })
+        .await;
         let mut b = Cdp {
             child,
             profile,
-            out,
-            pending,
-            next: Mutex::new(0),
+            rpc,
             session: String::new(),
-            problems,
         };
         let target = b
             .browser_call("Target.createTarget", json!({ "url": "about:blank" }))
@@ -191,22 +149,10 @@ impl Cdp {
     }
 
     async fn send(&self, session: Option<&str>, method: &str, params: Value) -> Value {
-        let id = {
-            let mut n = self.next.lock().unwrap();
-            *n += 1;
-            *n
-        };
-        let (tx, rx) = oneshot::channel();
-        self.pending.lock().unwrap().insert(id, tx);
-        let mut msg = json!({ "id": id, "method": method, "params": params });
-        if let Some(s) = session {
-            msg["sessionId"] = json!(s);
-        }
-        self.out.send(msg.to_string()).expect("DevTools connection");
-        let v = tokio::time::timeout(Duration::from_secs(30), rx)
-            .await
-            .unwrap_or_else(|_| panic!("DevTools call {method} timed out"))
-            .expect("DevTools answer");
+        let v = self
+            .rpc
+            .send(method, params, session.map(|s| ("sessionId", json!(s))))
+            .await;
         if let Some(e) = v.get("error") {
             panic!("DevTools {method} failed: {e}");
         }
