@@ -395,7 +395,7 @@ impl Chat {
             sub,
         };
         self.check_rules(user, &d.room, d.sub.as_ref(), content.msg.chars().count())?;
-        self.post_checked(user, &d, content).await
+        self.post_checked(user, &d, content.clone()).await
     }
 
     /// Posts content whose destination passed [`Self::check_rules`].
@@ -403,7 +403,7 @@ impl Chat {
         &self,
         user: &User,
         d: &Destination,
-        content: &MessageContent,
+        content: MessageContent,
     ) -> Result<Message> {
         let room = d.room.as_ref();
         for a in content
@@ -424,15 +424,7 @@ impl Chat {
             self.add_member(user, room, None, vec![]).await?;
         }
         let now = now_ms();
-        let mut m = new_message(
-            new_id(),
-            user,
-            room,
-            content.msg.clone(),
-            content.extra.clone(),
-            now,
-            now,
-        );
+        let mut m = new_message(new_id(), user, room, content.msg, content.extra, now, now);
         if let Some(tmid) = &content.tmid {
             m.tmid = Some(self.thread_root(room, tmid).await?);
         }
@@ -472,7 +464,9 @@ impl Chat {
         let jobs = self.outgoing.message_jobs(room, &m);
         let n_jobs = jobs.len();
         let mut ops = Vec::with_capacity(1 + n_jobs);
-        ops.push(crate::store::batch::WriteOp::Message(Box::new(m.clone())));
+        ops.push(crate::store::batch::WriteOp::Message(Box::new(
+            crate::store::MessageRow::of(&m),
+        )));
         ops.extend(
             jobs.into_iter()
                 .map(|j| crate::store::batch::WriteOp::Job(Box::new(j))),
@@ -811,10 +805,19 @@ impl Chat {
             }
         }
         let mut out = Vec::new();
-        for (target, dest) in resolved {
-            let result = match dest {
-                Ok(d) => self.post_checked(user, &d, &content).await,
-                Err(e) => Err(e),
+        let last = resolved.len().saturating_sub(1);
+        let mut content = Some(content);
+        for (n, (target, dest)) in resolved.into_iter().enumerate() {
+            // The last target takes the content; earlier ones post a copy.
+            let c = if n == last {
+                content.take()
+            } else {
+                content.clone()
+            };
+            let result = match (dest, c) {
+                (Ok(d), Some(c)) => self.post_checked(user, &d, c).await,
+                (Err(e), _) => Err(e),
+                (Ok(_), None) => Err(Error::Internal("message content already used".into())),
             };
             if !separate {
                 if let Err(e) = result {

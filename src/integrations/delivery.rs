@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::model::{DeliveryJob, Integration, OutgoingHistory, User, CALL_DATA_IS_DATA};
 use crate::script::{ScriptFailure, ScriptKey};
 use crate::store::batch::WriteOp;
+use crate::store::HistoryRow;
 use crate::util::{new_id, now_ms, DateStyle};
 
 /// Rocket.Chat's default `User-Agent` for outgoing calls (receivers written for it may look at it).
@@ -394,13 +395,15 @@ impl Delivery {
             let logs = std::mem::take(&mut a.logs);
             a.set("logs", Value::Array(logs));
         }
-        ops.push(WriteOp::History(Box::new(OutgoingHistory {
-            id: history_id,
-            integration_id: i.id.clone(),
-            created_at: a.created_at,
-            updated_at: now_ms().max(a.created_at),
-            doc: a.doc,
-        })));
+        ops.push(WriteOp::History(Box::new(HistoryRow::of(
+            &OutgoingHistory {
+                id: history_id,
+                integration_id: i.id.clone(),
+                created_at: a.created_at,
+                updated_at: now_ms().max(a.created_at),
+                doc: a.doc,
+            },
+        ))));
         if let Err(e) = chat.writer.write(ops).await {
             // The lease runs out and the job is attempted again: at least once, never lost.
             tracing::warn!(error = %e, job = %job.id, "recording a delivery outcome");

@@ -347,7 +347,7 @@ enum ScriptDecision {
     Answer(HookAnswer),
 }
 
-fn interpret_script_result(result: Option<Value>, separate: bool) -> ScriptDecision {
+fn interpret_script_result(result: Option<&Value>, separate: bool) -> ScriptDecision {
     let Some(r) = result.filter(|v| !matches!(v, Value::Null | Value::Bool(false))) else {
         return ScriptDecision::Answer(HookAnswer::ok());
     };
@@ -503,8 +503,8 @@ impl Integrations {
                     return HookAnswer::fail(400, "error-running-script");
                 }
                 Ok(result) => {
-                    record.script_result = result.clone();
-                    match interpret_script_result(result, separate) {
+                    record.script_result = result;
+                    match interpret_script_result(record.script_result.as_ref(), separate) {
                         ScriptDecision::Answer(a) => {
                             if a.status != 200 {
                                 record.error = a.body["error"].as_str().map(str::to_string);
@@ -762,7 +762,7 @@ impl Integrations {
                 }
                 Ok(result) => {
                     script_result = result.clone().unwrap_or(Value::Null);
-                    match interpret_script_result(result, false) {
+                    match interpret_script_result(result.as_ref(), false) {
                         ScriptDecision::Answer(a) => {
                             return Ok(
                                 json!({ "status": a.status, "response": a.body, "result": script_result, "logs": logs, "messages": [] }),

@@ -464,7 +464,11 @@ impl Pool {
         if st.ready.len() > st.idle && st.workers < self.config.max_threads.max(1) {
             spawn_worker(self, st);
         }
-        self.work_ready.notify_one();
+        // Busy threads look for work before they wait (under this lock), so only a waiting thread needs
+        // the wake-up, which costs a system call.
+        if st.idle > 0 {
+            self.work_ready.notify_one();
+        }
     }
 }
 

@@ -1,18 +1,25 @@
-//! Group commit. Writers on the hot path (webhook posts, chat messages) hand their writes to one task that
-//! gathers whatever has queued up while the previous transaction was committing and commits it all at once.
-//! Each caller is answered only after its writes are durable, so "answered 200" still means "stored", but
-//! many concurrent requests share one commit — the commit, not the script or the HTTP parsing, is what
+//! Group commit. Writers on the hot path (webhook posts, chat messages) hand their writes to one gatherer
+//! that collects whatever has queued up while the previous transaction was committing and commits it all at
+//! once. Each caller is answered only after its writes are durable, so "answered 200" still means "stored",
+//! but many concurrent requests share one commit — the commit, not the script or the HTTP parsing, is what
 //! limits a naive one-commit-per-request pipeline.
+//!
+//! Where the gathering happens is the backend's choice. SQLite's writer thread gathers jobs itself (see
+//! [`super::sqlite`]): a job then crosses one thread boundary on its way in and is answered straight from
+//! that thread. Other backends get a gathering task here that applies each group with
+//! [`Store::apply_writes`].
+
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{DbError, DbResult, Store};
-use crate::model::{DeliveryJob, HookRequest, Message, OutgoingHistory};
+use super::{DbError, DbResult, HistoryRow, MessageRow, Store};
+use crate::model::{DeliveryJob, HookRequest};
 
 /// One write the batcher can apply.
 #[derive(Clone, Debug)]
 pub enum WriteOp {
-    Message(Box<Message>),
+    Message(Box<MessageRow>),
     HookRequest(Box<HookRequest>),
     /// A new outgoing delivery job; written with the message that caused it, in the same transaction.
     Job(Box<DeliveryJob>),
@@ -24,27 +31,78 @@ pub enum WriteOp {
         due_at: i64,
     },
     /// One attempt's history record (inserted, or replaced when the id exists).
-    History(Box<OutgoingHistory>),
+    History(Box<HistoryRow>),
 }
 
-struct Job {
-    ops: Vec<WriteOp>,
-    /// Where the result goes; `None` for writes nobody waits for (request recordings).
+/// One caller's writes and where their outcome goes.
+pub struct Job {
+    pub ops: Vec<WriteOp>,
+    /// `None` for writes nobody waits for (request recordings).
     done: Option<oneshot::Sender<DbResult<()>>>,
+}
+
+impl Job {
+    /// Tells the caller how its writes went (or logs a failure nobody waits for).
+    pub fn answer(self, result: DbResult<()>) {
+        match self.done {
+            Some(done) => {
+                let _ = done.send(result);
+            }
+            None => {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "recording a hook request failed");
+                }
+            }
+        }
+    }
+}
+
+/// Takes a job for the next group commit; gives it back when the gatherer has stopped.
+pub type Sink = Arc<dyn Fn(Job) -> Result<(), Job> + Send + Sync>;
+
+/// The most jobs folded into one transaction, so one commit never holds the writer for long.
+pub const MAX_BATCH: usize = 512;
+
+/// Applies a group with `apply` and answers its jobs. One bad write (say, a duplicate id) must not fail its
+/// neighbours: when the group fails, each of its jobs is applied alone.
+pub fn run_group(jobs: Vec<Job>, mut apply: impl FnMut(&[&WriteOp]) -> DbResult<()>) {
+    let ops: Vec<&WriteOp> = jobs.iter().flat_map(|j| j.ops.iter()).collect();
+    let started = std::time::Instant::now();
+    let result = apply(&ops);
+    tracing::debug!(
+        jobs = jobs.len(),
+        ops = ops.len(),
+        micros = started.elapsed().as_micros() as u64,
+        "group commit"
+    );
+    match result {
+        Ok(()) => jobs.into_iter().for_each(|j| j.answer(Ok(()))),
+        Err(_) if jobs.len() > 1 => {
+            for j in jobs {
+                let ops: Vec<&WriteOp> = j.ops.iter().collect();
+                let r = apply(&ops);
+                j.answer(r);
+            }
+        }
+        Err(e) => jobs
+            .into_iter()
+            .for_each(|j| j.answer(Err(DbError::Other(e.to_string())))),
+    }
 }
 
 /// The handle callers use; cheap to clone.
 #[derive(Clone)]
 pub struct BatchWriter {
-    tx: mpsc::UnboundedSender<Job>,
+    sink: Sink,
 }
 
-/// The most jobs folded into one transaction, so one commit never holds the writer for long.
-const MAX_BATCH: usize = 512;
-
 impl BatchWriter {
-    /// Starts the writer task. `keep_requests` is how many recorded requests each hook keeps.
+    /// Starts gathering group commits for `store`. `keep_requests` is how many recorded requests each hook
+    /// keeps. Must be called inside the Tokio runtime (a backend without a gatherer of its own gets a task).
     pub fn spawn(store: Store, keep_requests: i64) -> BatchWriter {
+        if let Some(sink) = store.group_sink(keep_requests) {
+            return BatchWriter { sink };
+        }
         let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
@@ -65,55 +123,34 @@ impl BatchWriter {
                     "group commit"
                 );
                 match result {
-                    Ok(()) => {
-                        for j in jobs {
-                            if let Some(done) = j.done {
-                                let _ = done.send(Ok(()));
-                            }
-                        }
-                    }
-                    // One bad write (say, a duplicate id) must not fail its neighbours: retry one by one.
+                    Ok(()) => jobs.into_iter().for_each(|j| j.answer(Ok(()))),
+                    // The same rule as `run_group`, awaited: each job alone.
                     Err(_) if jobs.len() > 1 => {
                         for j in jobs {
                             let ops: Vec<&WriteOp> = j.ops.iter().collect();
                             let r = store.apply_writes(&ops, keep_requests).await;
-                            if let Err(e) = &r {
-                                if j.done.is_none() {
-                                    tracing::warn!(error = %e, "recording a hook request failed");
-                                }
-                            }
-                            if let Some(done) = j.done {
-                                let _ = done.send(r);
-                            }
+                            j.answer(r);
                         }
                     }
-                    Err(e) => {
-                        for j in jobs {
-                            match j.done {
-                                Some(done) => {
-                                    let _ = done.send(Err(DbError::Other(e.to_string())));
-                                }
-                                None => {
-                                    tracing::warn!(error = %e, "recording a hook request failed")
-                                }
-                            }
-                        }
-                    }
+                    Err(e) => jobs
+                        .into_iter()
+                        .for_each(|j| j.answer(Err(DbError::Other(e.to_string())))),
                 }
             }
         });
-        BatchWriter { tx }
+        BatchWriter {
+            sink: Arc::new(move |job| tx.send(job).map_err(|e| e.0)),
+        }
     }
 
     /// Writes `ops` in the next group commit and waits until they are durable.
     pub async fn write(&self, ops: Vec<WriteOp>) -> DbResult<()> {
         let (done, rx) = oneshot::channel();
-        self.tx
-            .send(Job {
-                ops,
-                done: Some(done),
-            })
-            .map_err(|_| DbError::Other("the writer has stopped".into()))?;
+        (self.sink)(Job {
+            ops,
+            done: Some(done),
+        })
+        .map_err(|_| DbError::Other("the writer has stopped".into()))?;
         rx.await
             .map_err(|_| DbError::Other("the writer has stopped".into()))?
     }
@@ -121,6 +158,6 @@ impl BatchWriter {
     /// Queues `ops` for the next group commit without waiting (for records whose loss on a crash is
     /// acceptable, such as request recordings).
     pub fn submit(&self, ops: Vec<WriteOp>) {
-        let _ = self.tx.send(Job { ops, done: None });
+        let _ = (self.sink)(Job { ops, done: None });
     }
 }

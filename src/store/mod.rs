@@ -152,6 +152,16 @@ pub enum BackendKind {
     Postgres,
 }
 
+impl BackendKind {
+    /// The column that orders rows inserted in the same millisecond.
+    fn seq_column(self) -> &'static str {
+        match self {
+            BackendKind::Sqlite => "rowid",
+            BackendKind::Postgres => "seq",
+        }
+    }
+}
+
 /// One statement with its parameters, for [`Backend::write_batch`].
 #[derive(Clone, Debug)]
 pub struct Stmt {
@@ -192,6 +202,11 @@ pub trait Backend: Send + Sync {
             tx.execute(&s.sql, s.args).await?;
         }
         tx.commit().await
+    }
+    /// A backend that gathers group commits itself (SQLite's writer thread does, saving the hand-over to
+    /// and from a gathering task) returns where to send them; the default gathers them on a task.
+    fn group_sink(&self, _keep_requests: i64) -> Option<batch::Sink> {
+        None
     }
     async fn close(&self);
 }
@@ -1244,102 +1259,118 @@ impl Store {
 
     /// The column that orders rows inserted in the same millisecond.
     fn seq_column(&self) -> &'static str {
-        match self.kind() {
-            BackendKind::Sqlite => "rowid",
-            BackendKind::Postgres => "seq",
-        }
+        self.kind().seq_column()
     }
 
     /// Applies a batch of independent writes in one transaction (see [`batch`]): messages with their room
     /// counters, recorded hook requests, and the trimming of each touched integration's request history to
     /// its newest `keep_requests`.
     pub async fn apply_writes(&self, ops: &[&batch::WriteOp], keep_requests: i64) -> DbResult<()> {
-        let mut msgs: Vec<&Message> = Vec::new();
-        let mut records: Vec<&HookRequest> = Vec::new();
-        let mut jobs: Vec<&DeliveryJob> = Vec::new();
-        let mut done: Vec<&str> = Vec::new();
-        let mut retries: Vec<(&str, i64)> = Vec::new();
-        let mut history: Vec<&OutgoingHistory> = Vec::new();
-        for op in ops {
-            match *op {
-                batch::WriteOp::Message(m) => msgs.push(m),
-                batch::WriteOp::HookRequest(r) => records.push(r),
-                batch::WriteOp::Job(j) => jobs.push(j),
-                batch::WriteOp::JobDone(id) => done.push(id),
-                batch::WriteOp::JobRetry { id, due_at } => retries.push((id, *due_at)),
-                batch::WriteOp::History(h) => history.push(h),
-            }
-        }
-        // SQLite binds numbered parameters directly and caches one prepared statement per shape, so one
-        // row per statement is cheapest there; PostgreSQL pays a network round trip per statement.
-        let per = match self.kind() {
-            BackendKind::Sqlite => 1,
-            BackendKind::Postgres => ROWS_PER_STATEMENT,
-        };
-        let mut stmts = Vec::new();
-        msg_stmts(&mut stmts, &msgs, per);
-        job_stmts(&mut stmts, &jobs, per);
-        for chunk in done.chunks(per) {
-            let list = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            stmts.push(Stmt::new(
-                format!("DELETE FROM delivery_jobs WHERE id IN ({list})"),
-                chunk.iter().map(|id| Arg::from(*id)).collect(),
-            ));
-        }
-        for (id, due_at) in retries {
-            stmts.push(Stmt::fixed(
-                "UPDATE delivery_jobs SET due_at = $2 WHERE id = $1",
-                args![id, due_at],
-            ));
-        }
-        let mut a = Vec::with_capacity(history.len() * 5);
-        for h in &history {
-            a.extend(args![
-                &h.id,
-                &h.integration_id,
-                h.created_at,
-                h.updated_at,
-                to_json(&h.doc)
-            ]);
-        }
-        insert_rows(
-            &mut stmts,
-            "INSERT INTO outgoing_history (id, integration_id, created_at, updated_at, doc) VALUES ",
-            " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc",
-            5,
-            a,
-            per,
-        );
-        let mut a = Vec::with_capacity(records.len() * 4);
-        for r in &records {
-            a.extend(args![&r.id, &r.integration_id, r.created_at, to_json(r)]);
-        }
-        insert_rows(
-            &mut stmts,
-            "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES ",
-            "",
-            4,
-            a,
-            per,
-        );
-        let mut trimmed: Vec<&str> = records.iter().map(|r| r.integration_id.as_str()).collect();
-        trimmed.sort_unstable();
-        trimmed.dedup();
-        let seq = self.seq_column();
-        for id in trimmed {
-            stmts.push(Stmt::new(
-                format!(
-                    "DELETE FROM hook_requests WHERE integration_id = $1 AND id NOT IN \
-                     (SELECT id FROM hook_requests WHERE integration_id = $1 ORDER BY created_at DESC, {seq} DESC LIMIT $2)"
-                ),
-                args![id, keep_requests],
-            ));
-        }
-        self.db.write_batch(stmts).await
+        self.db
+            .write_batch(group_statements(self.kind(), ops, keep_requests))
+            .await
     }
+
+    /// Where this backend takes group commits directly, when it gathers them itself (see [`batch`]).
+    pub(crate) fn group_sink(&self, keep_requests: i64) -> Option<batch::Sink> {
+        self.db.group_sink(keep_requests)
+    }
+}
+
+/// The statements of one group commit (see [`Store::apply_writes`]).
+pub(crate) fn group_statements(
+    kind: BackendKind,
+    ops: &[&batch::WriteOp],
+    keep_requests: i64,
+) -> Vec<Stmt> {
+    let mut msgs: Vec<&MessageRow> = Vec::new();
+    let mut records: Vec<&HookRequest> = Vec::new();
+    let mut jobs: Vec<&DeliveryJob> = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
+    let mut retries: Vec<(&str, i64)> = Vec::new();
+    let mut history: Vec<&HistoryRow> = Vec::new();
+    for op in ops {
+        match *op {
+            batch::WriteOp::Message(m) => msgs.push(m),
+            batch::WriteOp::HookRequest(r) => records.push(r),
+            batch::WriteOp::Job(j) => jobs.push(j),
+            batch::WriteOp::JobDone(id) => done.push(id),
+            batch::WriteOp::JobRetry { id, due_at } => retries.push((id, *due_at)),
+            batch::WriteOp::History(h) => history.push(h),
+        }
+    }
+    // SQLite binds numbered parameters directly and caches one prepared statement per shape, so one
+    // row per statement is cheapest there; PostgreSQL pays a network round trip per statement.
+    let per = match kind {
+        BackendKind::Sqlite => 1,
+        BackendKind::Postgres => ROWS_PER_STATEMENT,
+    };
+    let mut stmts = Vec::new();
+    msg_stmts(&mut stmts, &msgs, per);
+    job_stmts(&mut stmts, &jobs, per);
+    for chunk in done.chunks(per) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        stmts.push(Stmt::new(
+            format!("DELETE FROM delivery_jobs WHERE id IN ({list})"),
+            chunk.iter().map(|id| Arg::from(*id)).collect(),
+        ));
+    }
+    for (id, due_at) in retries {
+        stmts.push(Stmt::fixed(
+            "UPDATE delivery_jobs SET due_at = $2 WHERE id = $1",
+            args![id, due_at],
+        ));
+    }
+    let mut a = Vec::with_capacity(history.len() * 5);
+    for h in &history {
+        a.extend(args![
+            &h.id,
+            &h.integration_id,
+            h.created_at,
+            h.updated_at,
+            h.doc.as_str()
+        ]);
+    }
+    insert_rows(
+        &mut stmts,
+        "INSERT INTO outgoing_history (id, integration_id, created_at, updated_at, doc) VALUES ",
+        " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, doc = excluded.doc",
+        5,
+        a,
+        per,
+    );
+    let mut a = Vec::with_capacity(records.len() * 4);
+    for r in &records {
+        a.extend(args![&r.id, &r.integration_id, r.created_at, to_json(r)]);
+    }
+    insert_rows(
+        &mut stmts,
+        "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES ",
+        "",
+        4,
+        a,
+        per,
+    );
+    let mut trimmed: Vec<&str> = records.iter().map(|r| r.integration_id.as_str()).collect();
+    trimmed.sort_unstable();
+    trimmed.dedup();
+    let seq = match kind {
+        BackendKind::Sqlite => "rowid",
+        BackendKind::Postgres => "seq",
+    };
+    for id in trimmed {
+        stmts.push(Stmt::new(
+            format!(
+                "DELETE FROM hook_requests WHERE integration_id = $1 AND id NOT IN \
+                 (SELECT id FROM hook_requests WHERE integration_id = $1 ORDER BY created_at DESC, {seq} DESC LIMIT $2)"
+            ),
+            args![id, keep_requests],
+        ));
+    }
+    stmts
 }
 
 impl Store {
@@ -1606,22 +1637,71 @@ async fn insert_subs(tx: &mut dyn Tx, subs: &[Subscription]) -> DbResult<()> {
 }
 
 async fn insert_msgs(tx: &mut dyn Tx, msgs: &[Message]) -> DbResult<()> {
-    let refs: Vec<&Message> = msgs.iter().collect();
+    let rows: Vec<MessageRow> = msgs.iter().map(MessageRow::of).collect();
+    let refs: Vec<&MessageRow> = rows.iter().collect();
     insert_msgs_ref(tx, &refs).await
 }
 
 /// Inserts messages (multi-row) and bumps each room's counters once.
-async fn insert_msgs_ref(tx: &mut dyn Tx, msgs: &[&Message]) -> DbResult<()> {
+async fn insert_msgs_ref(tx: &mut dyn Tx, msgs: &[&MessageRow]) -> DbResult<()> {
     let mut stmts = Vec::new();
     msg_stmts(&mut stmts, msgs, ROWS_PER_STATEMENT);
     run_in(tx, stmts).await
 }
 
-fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&Message], per: usize) {
+/// A message as a write stores it: its indexed columns and its serialised document. Group-commit callers
+/// build it themselves, so the serialising happens on their threads rather than the single writer's.
+#[derive(Clone, Debug)]
+pub struct MessageRow {
+    pub id: String,
+    pub rid: String,
+    pub ts: i64,
+    pub tmid: Option<String>,
+    pub t: Option<String>,
+    pub updated_at: i64,
+    pub doc: String,
+}
+
+impl MessageRow {
+    pub fn of(m: &Message) -> MessageRow {
+        MessageRow {
+            id: m.id.clone(),
+            rid: m.rid.clone(),
+            ts: m.ts,
+            tmid: m.tmid.clone(),
+            t: m.t.clone(),
+            updated_at: m.updated_at,
+            doc: to_json(m),
+        }
+    }
+}
+
+/// An outgoing history record as a write stores it, serialised by the caller (see [`MessageRow`]).
+#[derive(Clone, Debug)]
+pub struct HistoryRow {
+    pub id: String,
+    pub integration_id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub doc: String,
+}
+
+impl HistoryRow {
+    pub fn of(h: &OutgoingHistory) -> HistoryRow {
+        HistoryRow {
+            id: h.id.clone(),
+            integration_id: h.integration_id.clone(),
+            created_at: h.created_at,
+            updated_at: h.updated_at,
+            doc: to_json(&h.doc),
+        }
+    }
+}
+
+fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&MessageRow], per: usize) {
     if msgs.is_empty() {
         return;
     }
-    let docs: Vec<String> = msgs.iter().map(to_json).collect();
     // One counter update per room: the count, and the newest message as `lastMessage`.
     let mut rooms: Vec<(&str, i64, usize)> = Vec::new();
     for (i, m) in msgs.iter().enumerate() {
@@ -1640,12 +1720,12 @@ fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&Message], per: usize) {
         .map(|(rid, n, last)| {
             Stmt::fixed(
                 "UPDATE rooms SET msgs = msgs + $2, lm = $3, last_message = $4, updated_at = $3 WHERE id = $1",
-                args![rid, n, msgs[last].ts, docs[last].as_str()],
+                args![rid, n, msgs[last].ts, msgs[last].doc.as_str()],
             )
         })
         .collect();
     let mut a = Vec::with_capacity(msgs.len() * 7);
-    for (m, doc) in msgs.iter().zip(docs) {
+    for m in msgs {
         a.extend(args![
             &m.id,
             &m.rid,
@@ -1653,7 +1733,7 @@ fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&Message], per: usize) {
             m.tmid.clone(),
             m.t.clone(),
             m.updated_at,
-            doc
+            m.doc.as_str()
         ]);
     }
     insert_rows(

@@ -3,10 +3,12 @@
 //! and a small pool of readers that see every committed write.
 //!
 //! The writer is a plain thread owning a synchronous connection. Every write — a statement, a transaction
-//! statement by statement, or a whole group commit — is one message to it. A group commit (see
-//! [`super::batch`]) crosses the thread boundary once and runs every statement back to back with cached
-//! prepared statements; an async driver would pay a channel round trip per statement, and that round trip,
-//! not SQLite, was what bounded webhook throughput. Readers stay on sqlx's pool, off the writer's thread.
+//! statement by statement, or a whole group commit — is one message to it, run with cached prepared
+//! statements; an async driver would pay a channel round trip per statement, and that round trip, not
+//! SQLite, was what bounded webhook throughput. The thread also gathers group commits itself (see
+//! [`super::batch`]): jobs queue on its channel, and whatever queued while the last commit ran goes into the
+//! next, answered straight from this thread, with no task in between. Readers stay on sqlx's pool, off the
+//! writer's thread.
 
 use std::str::FromStr;
 use std::sync::mpsc;
@@ -22,7 +24,7 @@ use sqlx::sqlite::{
 use sqlx::{Row as _, Sqlite, SqlitePool, TypeInfo, ValueRef as _};
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
-use super::{Arg, Backend, BackendKind, DbError, DbResult, Row, Stmt, Tx, Val};
+use super::{batch, Arg, Backend, BackendKind, DbError, DbResult, Row, Stmt, Tx, Val};
 
 pub struct SqliteBackend {
     writer: Writer,
@@ -74,13 +76,16 @@ enum Cmd {
     Query(Stmt, oneshot::Sender<DbResult<Vec<Row>>>),
     /// Statements applied in one transaction, all or nothing.
     Batch(Vec<Stmt>, oneshot::Sender<DbResult<()>>),
+    /// A job for the next group commit, and how many recorded requests each hook keeps.
+    Group(batch::Job, i64),
     /// Ends a transaction opened with `BEGIN IMMEDIATE` by a [`Tx`] dropped without commit.
     Rollback,
     Close(oneshot::Sender<()>),
 }
 
 /// The handle on the writer thread. `session` gives one caller at a time the connection: a transaction holds
-/// it from BEGIN to COMMIT so no other caller's statement lands inside it.
+/// it from BEGIN to COMMIT so no other caller's statement lands inside it. Group-commit jobs skip the
+/// session: the writer thread itself holds them back while a transaction is open.
 struct Writer {
     tx: mpsc::Sender<Cmd>,
     session: Arc<Mutex<()>>,
@@ -94,7 +99,7 @@ impl Writer {
         let (tx, rx) = mpsc::channel::<Cmd>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))?;
+            .spawn(move || WriterThread { conn }.run(rx))?;
         Ok(Writer {
             tx,
             session: Arc::new(Mutex::new(())),
@@ -116,35 +121,86 @@ async fn ask<T>(
     rx.await.map_err(stopped)?
 }
 
-fn writer_loop(conn: rusqlite::Connection, rx: mpsc::Receiver<Cmd>) {
-    while let Ok(cmd) = rx.recv() {
-        match cmd {
-            Cmd::Execute(s, reply) => {
-                let _ = reply.send(execute(&conn, &s));
+struct WriterThread {
+    conn: rusqlite::Connection,
+}
+
+impl WriterThread {
+    fn run(mut self, rx: mpsc::Receiver<Cmd>) {
+        let mut pending: Vec<batch::Job> = Vec::new();
+        let mut keep = 0;
+        loop {
+            // Group jobs gather while more are queued; the group commits once the queue is empty, or before
+            // the next command of another kind, so commands keep their order. Inside a transaction, they
+            // wait for it to end.
+            let idle = pending.is_empty() || !self.conn.is_autocommit();
+            let cmd = if idle {
+                rx.recv().ok()
+            } else {
+                match rx.try_recv() {
+                    Ok(c) => Some(c),
+                    Err(mpsc::TryRecvError::Empty) => {
+                        self.group(std::mem::take(&mut pending), keep);
+                        continue;
+                    }
+                    Err(mpsc::TryRecvError::Disconnected) => None,
+                }
+            };
+            let Some(cmd) = cmd else { break };
+            if let Cmd::Group(job, k) = cmd {
+                keep = k;
+                pending.push(job);
+                if pending.len() >= batch::MAX_BATCH && self.conn.is_autocommit() {
+                    self.group(std::mem::take(&mut pending), keep);
+                }
+                continue;
             }
-            Cmd::Query(s, reply) => {
-                let _ = reply.send(query(&conn, &s));
+            if !pending.is_empty() && self.conn.is_autocommit() {
+                self.group(std::mem::take(&mut pending), keep);
             }
-            Cmd::Batch(stmts, reply) => {
-                let _ = reply.send(batch(&conn, &stmts));
-            }
-            Cmd::Rollback => {
-                if !conn.is_autocommit() {
-                    if let Err(e) = conn.execute_batch("ROLLBACK") {
-                        tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
+            match cmd {
+                Cmd::Execute(s, reply) => {
+                    let _ = reply.send(execute(&self.conn, &s));
+                }
+                Cmd::Query(s, reply) => {
+                    let _ = reply.send(query(&self.conn, &s));
+                }
+                Cmd::Batch(stmts, reply) => {
+                    let _ = reply.send(batch_tx(&self.conn, &stmts));
+                }
+                Cmd::Rollback => {
+                    if !self.conn.is_autocommit() {
+                        if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                            tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
+                        }
                     }
                 }
-            }
-            Cmd::Close(reply) => {
-                drop(conn);
-                let _ = reply.send(());
-                return;
+                Cmd::Close(reply) => {
+                    drop(self.conn);
+                    let _ = reply.send(());
+                    return;
+                }
+                Cmd::Group(..) => unreachable!("handled above"),
             }
         }
+        if !pending.is_empty() {
+            self.group(pending, keep);
+        }
+    }
+
+    /// Applies a group commit and answers its jobs.
+    fn group(&mut self, jobs: Vec<batch::Job>, keep: i64) {
+        batch::run_group(jobs, |ops| {
+            let stmts = super::group_statements(BackendKind::Sqlite, ops, keep);
+            if stmts.is_empty() {
+                return Ok(());
+            }
+            batch_tx(&self.conn, &stmts)
+        });
     }
 }
 
-fn batch(conn: &rusqlite::Connection, stmts: &[Stmt]) -> DbResult<()> {
+fn batch_tx(conn: &rusqlite::Connection, stmts: &[Stmt]) -> DbResult<()> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
     for s in stmts {
         if let Err(e) = execute(conn, s) {
@@ -307,13 +363,17 @@ impl Backend for SqliteBackend {
 
     async fn begin(&self) -> DbResult<Box<dyn Tx>> {
         let session = self.writer.session.clone().lock_owned().await;
-        let s = Stmt::new("BEGIN IMMEDIATE", vec![]);
-        ask(&self.writer.tx, |r| Cmd::Execute(s, r)).await?;
-        Ok(Box::new(SqliteTx {
+        // The guard exists before BEGIN is sent: a caller that gives up while waiting (a cancelled task)
+        // drops it, and its rollback ends whatever was begun. Otherwise the writer would be left inside a
+        // transaction nobody ends, holding every later group commit back.
+        let tx = SqliteTx {
             tx: self.writer.tx.clone(),
             open: true,
             _session: session,
-        }))
+        };
+        let s = Stmt::new("BEGIN IMMEDIATE", vec![]);
+        ask(&tx.tx, |r| Cmd::Execute(s, r)).await?;
+        Ok(Box::new(tx))
     }
 
     async fn write_batch(&self, stmts: Vec<Stmt>) -> DbResult<()> {
@@ -322,6 +382,17 @@ impl Backend for SqliteBackend {
         }
         let _session = self.writer.session.lock().await;
         ask(&self.writer.tx, |r| Cmd::Batch(stmts, r)).await
+    }
+
+    fn group_sink(&self, keep_requests: i64) -> Option<batch::Sink> {
+        let tx = self.writer.tx.clone();
+        Some(Arc::new(move |job| {
+            tx.send(Cmd::Group(job, keep_requests))
+                .map_err(|unsent| match unsent.0 {
+                    Cmd::Group(job, _) => job,
+                    _ => unreachable!("only a group job was sent"),
+                })
+        }))
     }
 
     async fn close(&self) {
@@ -460,6 +531,89 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows[0].int(0), 42);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn group_commits_never_land_inside_an_open_transaction() {
+        let (db, dir) = scratch().await;
+        let store = crate::store::Store { db: Arc::new(db) };
+        let writer = batch::BatchWriter::spawn(store.clone(), 50);
+        let mut tx = store.db.begin().await.unwrap();
+        tx.execute(
+            "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES ($1, $2, $3, $4)",
+            crate::store::args!["a", "i", 1, "{}"],
+        )
+        .await
+        .unwrap();
+        let row = crate::store::MessageRow {
+            id: "m1".into(),
+            rid: "r1".into(),
+            ts: 1,
+            tmid: None,
+            t: None,
+            updated_at: 1,
+            doc: "{}".into(),
+        };
+        let group = {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .write(vec![batch::WriteOp::Message(Box::new(row))])
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!group.is_finished(), "the group waits for the transaction");
+        drop(tx); // rolled back; the group then commits on its own
+        group.await.unwrap().unwrap();
+        let count = |sql: &'static str| {
+            let store = store.clone();
+            async move { store.db.query(sql, vec![]).await.unwrap()[0].int(0) }
+        };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM messages WHERE rid = 'r1'").await,
+            1
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM hook_requests").await, 0);
+        store.db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_transaction_given_up_while_beginning_is_rolled_back() {
+        let (db, dir) = scratch().await;
+        // Poll `begin` once — that sends BEGIN — and drop it before the answer is read (retried in the rare
+        // case the writer answered within that first poll).
+        let mut abandoned = false;
+        for _ in 0..1000 {
+            let mut begin = Box::pin(db.begin());
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            match std::future::Future::poll(begin.as_mut(), &mut cx) {
+                std::task::Poll::Pending => {
+                    abandoned = true;
+                    break;
+                }
+                std::task::Poll::Ready(tx) => drop(tx),
+            }
+        }
+        assert!(abandoned);
+        // Had the transaction stayed open, this insert would land in it and never be committed.
+        db.execute(
+            "INSERT INTO hook_requests (id, integration_id, created_at, doc) VALUES ($1, $2, $3, $4)",
+            crate::store::args!["a", "i", 1, "{}"],
+        )
+        .await
+        .unwrap();
+        let rows = db
+            .query(
+                "SELECT COUNT(*) FROM hook_requests WHERE integration_id = $1",
+                crate::store::args!["i"],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows[0].int(0), 1);
         db.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
