@@ -805,19 +805,12 @@ impl Chat {
             }
         }
         let mut out = Vec::new();
-        let last = resolved.len().saturating_sub(1);
-        let mut content = Some(content);
-        for (n, (target, dest)) in resolved.into_iter().enumerate() {
-            // The last target takes the content; earlier ones post a copy.
-            let c = if n == last {
-                content.take()
-            } else {
-                content.clone()
-            };
-            let result = match (dest, c) {
-                (Ok(d), Some(c)) => self.post_checked(user, &d, c).await,
-                (Err(e), _) => Err(e),
-                (Ok(_), None) => Err(Error::Internal("message content already used".into())),
+        // Earlier targets post copies of the content; the last one takes it.
+        let contents = std::iter::repeat_n(content, resolved.len());
+        for ((target, dest), c) in resolved.into_iter().zip(contents) {
+            let result = match dest {
+                Ok(d) => self.post_checked(user, &d, c).await,
+                Err(e) => Err(e),
             };
             if !separate {
                 if let Err(e) = result {

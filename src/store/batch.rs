@@ -63,30 +63,41 @@ pub type Sink = Arc<dyn Fn(Job) -> Result<(), Job> + Send + Sync>;
 /// The most jobs folded into one transaction, so one commit never holds the writer for long.
 pub const MAX_BATCH: usize = 512;
 
-/// Applies a group with `apply` and answers its jobs. One bad write (say, a duplicate id) must not fail its
-/// neighbours: when the group fails, each of its jobs is applied alone.
-pub fn run_group(jobs: Vec<Job>, mut apply: impl FnMut(&[&WriteOp]) -> DbResult<()>) {
-    let ops: Vec<&WriteOp> = jobs.iter().flat_map(|j| j.ops.iter()).collect();
-    let started = std::time::Instant::now();
-    let result = apply(&ops);
+/// Every write of a group, in order.
+fn all_ops(jobs: &[Job]) -> Vec<&WriteOp> {
+    jobs.iter().flat_map(|j| j.ops.iter()).collect()
+}
+
+/// Answers a group after its one transaction ran. When that failed and the group held more than one job,
+/// the jobs come back to be applied one at a time: one bad write (say, a duplicate id) must not fail its
+/// neighbours.
+fn settle(jobs: Vec<Job>, result: DbResult<()>, started: std::time::Instant) -> Vec<Job> {
     tracing::debug!(
         jobs = jobs.len(),
-        ops = ops.len(),
         micros = started.elapsed().as_micros() as u64,
         "group commit"
     );
     match result {
-        Ok(()) => jobs.into_iter().for_each(|j| j.answer(Ok(()))),
-        Err(_) if jobs.len() > 1 => {
-            for j in jobs {
-                let ops: Vec<&WriteOp> = j.ops.iter().collect();
-                let r = apply(&ops);
-                j.answer(r);
-            }
+        Ok(()) => {
+            jobs.into_iter().for_each(|j| j.answer(Ok(())));
+            Vec::new()
         }
-        Err(e) => jobs
-            .into_iter()
-            .for_each(|j| j.answer(Err(DbError::Other(e.to_string())))),
+        Err(_) if jobs.len() > 1 => jobs,
+        Err(e) => {
+            jobs.into_iter()
+                .for_each(|j| j.answer(Err(DbError::Other(e.to_string()))));
+            Vec::new()
+        }
+    }
+}
+
+/// Applies a group with `apply` (see [`settle`]) and answers its jobs.
+pub fn run_group(jobs: Vec<Job>, mut apply: impl FnMut(&[&WriteOp]) -> DbResult<()>) {
+    let started = std::time::Instant::now();
+    let result = apply(&all_ops(&jobs));
+    for j in settle(jobs, result, started) {
+        let r = apply(&all_ops(std::slice::from_ref(&j)));
+        j.answer(r);
     }
 }
 
@@ -113,28 +124,13 @@ impl BatchWriter {
                         Err(_) => break,
                     }
                 }
-                let ops: Vec<&WriteOp> = jobs.iter().flat_map(|j| j.ops.iter()).collect();
                 let started = std::time::Instant::now();
-                let result = store.apply_writes(&ops, keep_requests).await;
-                tracing::debug!(
-                    jobs = jobs.len(),
-                    ops = ops.len(),
-                    micros = started.elapsed().as_micros() as u64,
-                    "group commit"
-                );
-                match result {
-                    Ok(()) => jobs.into_iter().for_each(|j| j.answer(Ok(()))),
-                    // The same rule as `run_group`, awaited: each job alone.
-                    Err(_) if jobs.len() > 1 => {
-                        for j in jobs {
-                            let ops: Vec<&WriteOp> = j.ops.iter().collect();
-                            let r = store.apply_writes(&ops, keep_requests).await;
-                            j.answer(r);
-                        }
-                    }
-                    Err(e) => jobs
-                        .into_iter()
-                        .for_each(|j| j.answer(Err(DbError::Other(e.to_string())))),
+                let result = store.apply_writes(&all_ops(&jobs), keep_requests).await;
+                for j in settle(jobs, result, started) {
+                    let r = store
+                        .apply_writes(&all_ops(std::slice::from_ref(&j)), keep_requests)
+                        .await;
+                    j.answer(r);
                 }
             }
         });

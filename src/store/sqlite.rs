@@ -147,18 +147,18 @@ impl WriterThread {
                 }
             };
             let Some(cmd) = cmd else { break };
-            if let Cmd::Group(job, k) = cmd {
-                keep = k;
-                pending.push(job);
-                if pending.len() >= batch::MAX_BATCH && self.conn.is_autocommit() {
-                    self.group(std::mem::take(&mut pending), keep);
-                }
-                continue;
-            }
-            if !pending.is_empty() && self.conn.is_autocommit() {
+            let is_group = matches!(cmd, Cmd::Group(..));
+            if !is_group && !pending.is_empty() && self.conn.is_autocommit() {
                 self.group(std::mem::take(&mut pending), keep);
             }
             match cmd {
+                Cmd::Group(job, k) => {
+                    keep = k;
+                    pending.push(job);
+                    if pending.len() >= batch::MAX_BATCH && self.conn.is_autocommit() {
+                        self.group(std::mem::take(&mut pending), keep);
+                    }
+                }
                 Cmd::Execute(s, reply) => {
                     let _ = reply.send(execute(&self.conn, &s));
                 }
@@ -180,7 +180,6 @@ impl WriterThread {
                     let _ = reply.send(());
                     return;
                 }
-                Cmd::Group(..) => unreachable!("handled above"),
             }
         }
         if !pending.is_empty() {

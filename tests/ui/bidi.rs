@@ -6,10 +6,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::rpc::Rpc;
+use super::rpc::{Process, Rpc};
 use base64::Engine;
 use serde_json::{json, Value};
 
@@ -56,24 +56,16 @@ user_pref("network.http.speculative-parallel-limit", 0);
 "#;
 
 pub struct Bidi {
-    child: Child,
-    dir: PathBuf,
+    /// Kept for its drop: the browser goes when its client does.
+    _process: Process,
     rpc: Rpc,
     context: String,
-}
-
-impl Drop for Bidi {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl Bidi {
     /// The page's uncaught errors and console errors so far, in order.
     pub fn problems(&self) -> Vec<String> {
-        self.rpc.problems.lock().unwrap().clone()
+        self.rpc.problems()
     }
 
     /// Starts Firefox headless at 1280×900 and opens a BiDi session on its first tab.
@@ -137,8 +129,7 @@ impl Bidi {
         })
         .await;
         let mut b = Bidi {
-            child,
-            dir,
+            _process: Process::new(child, dir),
             rpc,
             context: String::new(),
         };

@@ -6,10 +6,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::rpc::Rpc;
+use super::rpc::{Process, Rpc};
 use base64::Engine;
 use serde_json::{json, Value};
 
@@ -36,24 +36,16 @@ pub fn find_chromium() -> Option<PathBuf> {
 }
 
 pub struct Cdp {
-    child: Child,
-    profile: PathBuf,
+    /// Kept for its drop: the browser goes when its client does.
+    _process: Process,
     rpc: Rpc,
     session: String,
-}
-
-impl Drop for Cdp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
 }
 
 impl Cdp {
     /// The page's uncaught errors and console errors so far, in order.
     pub fn problems(&self) -> Vec<String> {
-        self.rpc.problems.lock().unwrap().clone()
+        self.rpc.problems()
     }
 
     /// Starts Chromium headless and opens one page at 1280×900.
@@ -127,8 +119,7 @@ impl Cdp {
         })
         .await;
         let mut b = Cdp {
-            child,
-            profile,
+            _process: Process::new(child, profile),
             rpc,
             session: String::new(),
         };

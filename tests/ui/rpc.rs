@@ -14,17 +14,43 @@ use tokio_tungstenite::tungstenite::Message;
 
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
 
+/// A browser process and the scratch directory it was given; dropped, the process is killed and the
+/// directory removed.
+pub struct Process {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Process {
+    pub fn new(child: std::process::Child, dir: std::path::PathBuf) -> Process {
+        Process { child, dir }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 pub struct Rpc {
     out: mpsc::UnboundedSender<String>,
     pending: Pending,
     next: Mutex<u64>,
     /// What `on_event` reported, in order.
-    pub problems: Arc<Mutex<Vec<String>>>,
+    problems: Arc<Mutex<Vec<String>>>,
     /// Names the protocol in panic messages.
     what: &'static str,
 }
 
 impl Rpc {
+    /// The problem lines `on_event` reported so far, in order.
+    pub fn problems(&self) -> Vec<String> {
+        self.problems.lock().unwrap().clone()
+    }
+
     /// Connects to `url`; `on_event` sees every event and returns a problem line for those that are one.
     pub async fn connect(
         url: &str,
