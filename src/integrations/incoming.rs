@@ -12,7 +12,7 @@ use super::Integrations;
 use crate::chat::messages::{build_content, MessageDefaults};
 use crate::error::{Error, Result};
 use crate::model::{HookRequest, Integration, User};
-use crate::script::{LogLine, ScriptArgs, ScriptKey};
+use crate::script::{HookRequestParts, LogLine, ScriptArgs, ScriptKey};
 use crate::util::{new_id, now_ms, secure_eq, DateStyle};
 
 /// How much of a request body is kept in its record.
@@ -153,103 +153,45 @@ pub fn parse_body(content_type: Option<&str>, raw: &[u8]) -> Parsed {
     }
 }
 
-/// `{"request": …}`, the argument of `process_incoming_request` (the `request` object of §1.5), serialised
-/// straight from the call: no intermediate value tree on the hot path.
+/// The argument of `process_incoming_request` (the `request` object of §1.5), in the parts the script
+/// runtime assembles it from.
 pub fn script_request(
     call: &HookCall,
     content: &Map<String, Value>,
     raw: &str,
     poster: &User,
     token: &str,
-) -> String {
-    #[derive(serde::Serialize)]
-    struct Url<'a> {
-        hash: &'a str,
-        search: &'a str,
-        query: Map<String, Value>,
-        pathname: &'a str,
-        path: &'a str,
-    }
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct UrlParams<'a> {
-        integration_id: &'a str,
-        token: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        user_id: Option<&'a str>,
-    }
-    #[derive(serde::Serialize)]
-    struct Poster<'a> {
-        #[serde(rename = "_id")]
-        id: &'a str,
-        name: &'a str,
-        username: &'a str,
-    }
-    struct Headers<'a>(&'a [(String, String)]);
-    impl serde::Serialize for Headers<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            use serde::ser::SerializeMap;
-            let mut m = s.serialize_map(Some(self.0.len()))?;
-            for (k, v) in self.0 {
-                if k.bytes().any(|b| b.is_ascii_uppercase()) {
-                    m.serialize_entry(&k.to_ascii_lowercase(), v)?;
-                } else {
-                    m.serialize_entry(k, v)?;
-                }
-            }
-            m.end()
+) -> HookRequestParts {
+    let mut headers = String::new();
+    for (k, v) in &call.headers {
+        if !headers.is_empty() {
+            headers.push('\n');
         }
+        headers.push_str(&k.to_ascii_lowercase());
+        headers.push('\n');
+        headers.push_str(&v.replace('\n', " "));
     }
-    #[derive(serde::Serialize)]
-    struct Request<'a> {
-        url: Url<'a>,
-        url_raw: &'a str,
-        url_params: UrlParams<'a>,
-        content: &'a Map<String, Value>,
-        body: &'a Map<String, Value>,
-        content_raw: &'a str,
-        headers: Headers<'a>,
-        user: Poster<'a>,
+    HookRequestParts {
+        pathname: call.path.clone(),
+        search: call
+            .query
+            .as_deref()
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default(),
+        query: Value::Object(query_map(call)).to_string(),
+        integration_id: call.integration_id.clone(),
+        token: token.to_string(),
+        user_id: call.user_id.clone(),
+        content: serde_json::to_string(content).unwrap_or_else(|_| "{}".into()),
+        content_raw: raw.to_string(),
+        headers,
+        user: [
+            poster.id.clone(),
+            poster.name.clone(),
+            poster.username.clone(),
+        ],
     }
-    #[derive(serde::Serialize)]
-    struct Args<'a> {
-        request: Request<'a>,
-    }
-    let query = query_map(call);
-    let search = call
-        .query
-        .as_deref()
-        .filter(|q| !q.is_empty())
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    let path = format!("{}{search}", call.path);
-    let args = Args {
-        request: Request {
-            url: Url {
-                hash: "",
-                search: &search,
-                query,
-                pathname: &call.path,
-                path: &path,
-            },
-            url_raw: &path,
-            url_params: UrlParams {
-                integration_id: &call.integration_id,
-                token,
-                user_id: call.user_id.as_deref(),
-            },
-            content,
-            body: content,
-            content_raw: raw,
-            headers: Headers(&call.headers),
-            user: Poster {
-                id: &poster.id,
-                name: &poster.name,
-                username: &poster.username,
-            },
-        },
-    };
-    serde_json::to_string(&args).unwrap_or_else(|_| "{}".into())
 }
 
 fn query_map(call: &HookCall) -> Map<String, Value> {
@@ -489,7 +431,7 @@ impl Integrations {
                     key,
                     compiled,
                     "process_incoming_request",
-                    ScriptArgs::Json(args),
+                    ScriptArgs::HookRequest(Box::new(args)),
                 )
                 .await;
             record.script_ran = true;
@@ -750,7 +692,7 @@ impl Integrations {
                 .dry_run(
                     &compiled,
                     "process_incoming_request",
-                    ScriptArgs::Json(args),
+                    ScriptArgs::HookRequest(Box::new(args)),
                 )
                 .await;
             logs = outcome.logs;
@@ -873,17 +815,40 @@ mod tests {
         })
     }
 
-    #[test]
-    fn serialised_script_request_is_the_same_document() {
+    /// The script runtime assembles the request from its parts into §1.5's document: same keys, same order,
+    /// and `content` and `body` one object.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn the_script_sees_the_request_of_section_1_5() {
+        use crate::egress::{EgressDefaults, EgressPolicy, GuardedClient};
+        use crate::script::{compile, ScriptConfig, ScriptHost};
+        let host = ScriptHost::new(
+            ScriptConfig::default(),
+            Arc::new(
+                GuardedClient::new(EgressPolicy::default(), EgressDefaults::default()).unwrap(),
+            ),
+        );
+        let script = compile(
+            "class Script { process_incoming_request({ request }) { \
+             return { request: request, shared: request.content === request.body }; } }",
+        )
+        .unwrap();
         let poster: User = serde_json::from_value(json!({
             "_id": "u1", "username": "rocket.cat", "name": "Rocket \"Cat\"", "type": "bot",
             "active": true, "roles": ["bot"], "createdAt": 1, "_updatedAt": 1
         }))
         .unwrap();
-        for (query, user_id) in [
-            (Some("a=1&b=%C3%A9"), Some("legacy")),
-            (None, None),
-            (Some(""), None),
+        for (query, user_id, headers) in [
+            (
+                Some("a=1&b=%C3%A9"),
+                Some("legacy"),
+                vec![
+                    ("content-type".to_string(), "application/json".to_string()),
+                    ("X-Mixed".into(), "v\u{e9}".into()),
+                    ("__proto__".into(), "x".into()),
+                ],
+            ),
+            (None, None, vec![]),
+            (Some(""), None, vec![("empty".into(), String::new())]),
         ] {
             let call = HookCall {
                 integration_id: "i1".into(),
@@ -892,19 +857,30 @@ mod tests {
                 method: "POST".into(),
                 path: "/hooks/i1/t%2Fk".into(),
                 query: query.map(str::to_string),
-                headers: vec![
-                    ("content-type".into(), "application/json".into()),
-                    ("X-Mixed".into(), "v\u{e9}".into()),
-                ],
+                headers,
                 body: br#"{"text":"hi","n":[1,{"x":null}]}"#.to_vec(),
             };
             let content = obj(parse_body(Some("application/json"), &call.body));
             let raw = String::from_utf8_lossy(&call.body);
-            let direct = script_request(&call, &content, &raw, &poster, "t/k");
-            let tree =
-                json!({ "request": expected_request(&call, &content, &raw, &poster, "t/k") });
-            assert_eq!(serde_json::from_str::<Value>(&direct).unwrap(), tree);
-            assert_eq!(direct, tree.to_string(), "same keys in the same order");
+            let parts = script_request(&call, &content, &raw, &poster, "t/k");
+            let seen = host
+                .dry_run(
+                    script.as_str(),
+                    "process_incoming_request",
+                    ScriptArgs::HookRequest(Box::new(parts)),
+                )
+                .await
+                .result
+                .unwrap()
+                .unwrap();
+            let tree = expected_request(&call, &content, &raw, &poster, "t/k");
+            assert_eq!(seen["request"], tree);
+            assert_eq!(
+                seen["request"].to_string(),
+                tree.to_string(),
+                "same keys in the same order"
+            );
+            assert_eq!(seen["shared"], json!(true));
         }
     }
 

@@ -10,8 +10,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rquickjs::{
-    context::EvalOptions, promise::PromiseState, CatchResultExt, CaughtError, Context, Ctx,
-    Function, Object, Promise, Runtime, Value,
+    context::EvalOptions, function::Rest, promise::PromiseState, CatchResultExt, CaughtError,
+    Context, Ctx, Function, Object, Promise, Runtime, Value,
 };
 use serde::Deserialize;
 
@@ -319,12 +319,12 @@ impl Instance {
         // Drop completions of an earlier call's fetches that were never awaited.
         while self.events.try_recv().is_ok() {}
         let serialised;
-        let args_json = match args {
-            super::ScriptArgs::Json(s) => s.as_str(),
+        let args = match args {
+            super::ScriptArgs::HookRequest(p) => Args::HookRequest(p),
             super::ScriptArgs::Value(v) => match serde_json::to_string(v) {
                 Ok(s) => {
                     serialised = s;
-                    serialised.as_str()
+                    Args::Json(serialised.as_str())
                 }
                 Err(e) => {
                     return CallResult {
@@ -338,7 +338,7 @@ impl Instance {
         let shared = self.shared.clone();
         let events = &self.events;
         let result = self.ctx.with(|ctx| {
-            let res = run_call(&ctx, &shared, events, call, method, args_json);
+            let res = run_call(&ctx, &shared, events, call, method, args);
             // Leave no half-finished exception behind for the next call.
             let _ = ctx.catch();
             res
@@ -488,21 +488,46 @@ fn blocking_http(shared: &Arc<Shared>, raw: &str) -> String {
     }
 }
 
+/// A call's arguments as the kernel takes them.
+enum Args<'a> {
+    Json(&'a str),
+    HookRequest(&'a super::HookRequestParts),
+}
+
 fn run_call(
     ctx: &Ctx<'_>,
     shared: &Shared,
     events: &mpsc::Receiver<HostEvent>,
     call: u64,
     method: &str,
-    args_json: &str,
+    args: Args<'_>,
 ) -> Result<Option<serde_json::Value>, ScriptFailure> {
     let internal = |e: rquickjs::Error| ScriptFailure::Internal(e.to_string());
     let kernel: Object = ctx.globals().get("__sb_kernel").map_err(internal)?;
-    let invoke: Function = kernel.get("invoke").map_err(internal)?;
-    let value: Value = invoke
-        .call((method, args_json))
-        .catch(ctx)
-        .map_err(|e| classify(shared, e))?;
+    let called = match args {
+        Args::Json(json) => {
+            let invoke: Function = kernel.get("invoke").map_err(internal)?;
+            invoke.call::<_, Value>((method, json))
+        }
+        Args::HookRequest(p) => {
+            let invoke: Function = kernel.get("invokeHookRequest").map_err(internal)?;
+            let parts = vec![
+                p.pathname.as_str(),
+                &p.search,
+                &p.query,
+                &p.integration_id,
+                &p.token,
+                &p.content,
+                &p.content_raw,
+                &p.headers,
+                &p.user[0],
+                &p.user[1],
+                &p.user[2],
+            ];
+            invoke.call::<_, Value>((method, p.user_id.as_deref(), Rest(parts)))
+        }
+    };
+    let value = called.catch(ctx).map_err(|e| classify(shared, e))?;
     if value.as_object() == Some(&kernel) {
         return Err(ScriptFailure::MethodNotFound {
             method: method.to_string(),

@@ -248,7 +248,7 @@ async fn test(
             .dry_run(
                 compiled.as_str(),
                 "process_incoming_request",
-                ScriptArgs::Json(args),
+                ScriptArgs::HookRequest(Box::new(args)),
             )
             .await;
         logs = outcome
