@@ -169,7 +169,7 @@ pub fn script_request(
         }
         headers.push_str(&k.to_ascii_lowercase());
         headers.push('\n');
-        headers.push_str(&v.replace('\n', " "));
+        headers.extend(v.chars().map(|c| if c == '\n' { ' ' } else { c }));
     }
     HookRequestParts {
         pathname: call.path.clone(),
