@@ -15,6 +15,7 @@ use rquickjs::{
 };
 use serde::Deserialize;
 
+use super::copy_out::CopyError;
 use super::{LogLevel, LogLine, ScriptConfig, ScriptError, ScriptFailure};
 use crate::egress::{EgressError, EgressRequest, GuardedClient, Oversize};
 
@@ -58,6 +59,9 @@ struct Shared {
     /// Identifies the current call so that a fetch finishing after its call ended is ignored.
     call_seq: AtomicU64,
     integration: String,
+    /// How large a result may be copied out (the runtime's memory limit: `JSON.stringify` would run out
+    /// of that).
+    copy_budget: usize,
     env: HostEnv,
     events: mpsc::Sender<HostEvent>,
 }
@@ -181,6 +185,7 @@ impl Instance {
             logs: Mutex::new(Vec::new()),
             call_seq: AtomicU64::new(0),
             integration: integration.to_string(),
+            copy_budget: config.memory_limit,
             env: env.clone(),
             events: tx,
         });
@@ -636,23 +641,19 @@ fn to_json<'js>(
     if value.is_undefined() {
         return Ok(None);
     }
-    let text = ctx
-        .json_stringify(value)
-        .catch(ctx)
-        .map_err(|e| classify(shared, e))?;
-    let Some(text) = text else {
-        return Ok(None);
-    };
-    let text = text
-        .to_string()
-        .map_err(|e| ScriptFailure::Internal(e.to_string()))?;
-    serde_json::from_str(&text).map(Some).map_err(|e| {
-        ScriptFailure::Thrown(ScriptError {
+    match super::copy_out::copy_out(ctx, value, shared.copy_budget) {
+        Ok(v) => Ok(v),
+        Err(CopyError::Js(e)) => Err::<(), _>(e)
+            .catch(ctx)
+            .map_err(|e| classify(shared, e))
+            .map(|()| None),
+        Err(CopyError::TooLarge) => Err(ScriptFailure::OutOfMemory),
+        Err(CopyError::Unrepresentable(e)) => Err(ScriptFailure::Thrown(ScriptError {
             name: "TypeError".into(),
             message: format!("the script's result cannot be copied out: {e}"),
             stack: String::new(),
-        })
-    })
+        })),
+    }
 }
 
 fn is_out_of_memory(v: &Value<'_>) -> bool {

@@ -12,6 +12,7 @@
 //!   nothing else from the host: no filesystem, environment, process or network except through
 //!   [`crate::egress::GuardedClient`].
 
+mod copy_out;
 mod engine;
 pub mod lower;
 
