@@ -180,6 +180,21 @@ async fn instance_state_persists_until_version_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_version_runs_its_own_source() {
+    let h = host();
+    let version = |v: &str| {
+        compiled(&format!(
+            "class Script {{ process_incoming_request() {{ return {{ v: '{v}' }}; }} }}"
+        ))
+    };
+    let m = "process_incoming_request";
+    for v in ["v1", "v2", "v2", "v1", "v3"] {
+        let o = h.call(key("a", v), &version(v), m, json!({})).await;
+        assert_eq!(ok(&o), json!({ "v": v }), "calling version {v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compile_errors_are_reported_in_rocket_chat_shape() {
     let err = compile("class Script {\n  process_incoming_request( {\n}\n").unwrap_err();
     assert_eq!(err.name, "SyntaxError");

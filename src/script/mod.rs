@@ -299,7 +299,9 @@ impl From<serde_json::Value> for ScriptArgs {
 
 struct Job {
     key: Option<ScriptKey>,
-    compiled: String,
+    /// The script to load when the thread has no instance of this version. Shared by the calls of one
+    /// integration version: real scripts run to tens of kilobytes, too much to copy per call.
+    compiled: Arc<str>,
     method: String,
     args: ScriptArgs,
     reply: oneshot::Sender<ScriptOutcome>,
@@ -314,6 +316,8 @@ enum Work {
 #[derive(Default)]
 struct Slot {
     queued: VecDeque<Job>,
+    /// The latest version's source, as its calls share it.
+    source: Option<(String, Arc<str>)>,
     /// The loaded script while no thread is running it (a running thread holds it instead).
     instance: Option<Instance>,
     /// In the ready queue or being served: guarantees one thread per integration at a time.
@@ -390,13 +394,6 @@ impl ScriptHost {
     ) -> ScriptOutcome {
         let (reply, rx) = oneshot::channel();
         let id = key.integration_id.clone();
-        let job = Job {
-            key: Some(key),
-            compiled: compiled.to_string(),
-            method: method.to_string(),
-            args: args.into(),
-            reply,
-        };
         {
             let mut st = self.pool.lock();
             if st.shutdown {
@@ -405,7 +402,21 @@ impl ScriptHost {
                 ));
             }
             let slot = st.slots.entry(id.clone()).or_default();
-            slot.queued.push_back(job);
+            let source = match &slot.source {
+                Some((version, source)) if *version == key.version => source.clone(),
+                _ => {
+                    let source: Arc<str> = Arc::from(compiled);
+                    slot.source = Some((key.version.clone(), source.clone()));
+                    source
+                }
+            };
+            slot.queued.push_back(Job {
+                key: Some(key),
+                compiled: source,
+                method: method.to_string(),
+                args: args.into(),
+                reply,
+            });
             if !slot.scheduled {
                 slot.scheduled = true;
                 st.ready.push_back(Work::Integration(id));
@@ -428,7 +439,7 @@ impl ScriptHost {
         let (reply, rx) = oneshot::channel();
         let job = Job {
             key: None,
-            compiled: compiled.to_string(),
+            compiled: Arc::from(compiled),
             method: method.to_string(),
             args: args.into(),
             reply,
