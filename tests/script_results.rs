@@ -122,3 +122,31 @@ async fn results_mean_what_json_stringify_makes_of_them() {
     ])
     .await;
 }
+
+/// A lone surrogate cannot travel in JSON text to a message; it becomes U+FFFD, as Rocket.Chat's database
+/// driver makes it, instead of failing the call (scripts that cut long texts split emoji this way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lone_surrogates_become_replacement_characters() {
+    let host = ScriptHost::new(
+        ScriptConfig::default(),
+        Arc::new(GuardedClient::new(EgressPolicy::default(), EgressDefaults::default()).unwrap()),
+    );
+    let compiled = compile(SCRIPT).unwrap().into_string();
+    let key = ScriptKey {
+        integration_id: "surrogates".into(),
+        version: "1".into(),
+    };
+    for (code, expected) in [
+        ("'cut 😀 here'.substring(0, 5)", json!("cut \u{FFFD}")),
+        (
+            "({text: 'x\\udc00y', list: ['\\ud83d']})",
+            json!({"text": "x\u{FFFD}y", "list": ["\u{FFFD}"]}),
+        ),
+        ("'whole 😀'", json!("whole 😀")),
+    ] {
+        let o = host
+            .call(key.clone(), &compiled, "value", json!({ "code": code }))
+            .await;
+        assert_eq!(o.result.ok().flatten(), Some(expected), "{code}");
+    }
+}

@@ -6,13 +6,15 @@
 //! the infinities become `null`, boxed primitives are unwrapped, cycles and BigInts are errors. Printing a
 //! small message with QuickJS's `JSON.stringify` and parsing it again was about a third of a small script
 //! call. Plain objects, arrays and primitives — nearly every result — are walked here directly; anything
-//! else (an object with `toJSON`, a boxed primitive, a class instance, a proxy, a BigInt, a string that
-//! is not valid Unicode, a cycle) is handed to `JSON.stringify` for that one subtree, so its meaning
-//! cannot drift from the engine's.
+//! else (an object with `toJSON`, a boxed primitive, a class instance, a proxy, a BigInt, a cycle) is
+//! handed to `JSON.stringify` for that one subtree, so its meaning cannot drift from the engine's. One
+//! deliberate difference: a string with a lone surrogate has it replaced by U+FFFD instead of failing the
+//! call, as it would fail to parse back.
 
 use rquickjs::atom::PredefinedAtom;
+use rquickjs::function::This;
 use rquickjs::object::{Filter, Property};
-use rquickjs::{Atom, Ctx, Object, Value};
+use rquickjs::{Atom, Ctx, Function, Object, Value};
 use serde_json::{Map, Number, Value as Json};
 
 /// Why a result could not be copied.
@@ -97,8 +99,16 @@ impl<'js> Walker<'js> {
                     self.spend(s.len())?;
                     Ok(Some(Json::String(s)))
                 }
-                // Not valid Unicode (a lone surrogate): the engine knows how it prints that.
-                Err(_) => self.delegate(key, value),
+                // A lone surrogate, typically from cutting a string between the halves of an emoji.
+                // JSON text cannot carry it into a message (Rocket.Chat's database driver makes it
+                // U+FFFD), so it becomes U+FFFD here too rather than failing the call.
+                Err(_) => match well_formed(&self.ctx, &value) {
+                    Some(s) => {
+                        self.spend(s.len())?;
+                        Ok(Some(Json::String(s)))
+                    }
+                    None => self.delegate(key, value),
+                },
             };
         }
         if value.is_undefined() || value.is_symbol() {
@@ -212,6 +222,15 @@ impl<'js> Walker<'js> {
             _ => Ok(None),
         }
     }
+}
+
+/// `value` (a string) with lone surrogates replaced by U+FFFD, by the engine's `String.prototype.toWellFormed`.
+fn well_formed<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> Option<String> {
+    let string: Object = ctx.globals().get("String").ok()?;
+    let proto: Object = string.get(PredefinedAtom::Prototype).ok()?;
+    let f: Function = proto.get("toWellFormed").ok()?;
+    let fixed: rquickjs::String = f.call((This(value.clone()),)).ok()?;
+    fixed.to_string().ok()
 }
 
 /// A JavaScript number as `JSON.stringify` prints it and `serde_json` reads it back: integral values
