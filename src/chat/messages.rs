@@ -376,7 +376,7 @@ impl Chat {
         let sub = self.store.subscription(&room.id, &user.id).await?;
         let d = Destination {
             room: std::sync::Arc::new(room),
-            sub,
+            sub: sub.map(std::sync::Arc::new),
         };
         self.targets.put(gen, &user.id, target, d.clone());
         Ok(d)
@@ -392,9 +392,9 @@ impl Chat {
         let sub = self.store.subscription(&room.id, &user.id).await?;
         let d = Destination {
             room: std::sync::Arc::new(room.clone()),
-            sub,
+            sub: sub.map(std::sync::Arc::new),
         };
-        self.check_rules(user, &d.room, d.sub.as_ref(), content.msg.chars().count())?;
+        self.check_rules(user, &d.room, d.sub.as_deref(), content.msg.chars().count())?;
         self.post_checked(user, &d, content.clone()).await
     }
 
@@ -759,7 +759,8 @@ impl Chat {
 #[derive(Clone, Debug)]
 pub struct Destination {
     pub room: std::sync::Arc<Room>,
-    pub sub: Option<Subscription>,
+    /// Shared, as cached destinations are handed to every hook call.
+    pub sub: Option<std::sync::Arc<Subscription>>,
 }
 
 /// The outcome of posting to one target.
@@ -794,7 +795,7 @@ impl Chat {
         for t in &unique {
             let dest = match self.destination(user, t).await {
                 Ok(d) => self
-                    .check_rules(user, &d.room, d.sub.as_ref(), len)
+                    .check_rules(user, &d.room, d.sub.as_deref(), len)
                     .map(|_| d),
                 Err(e) => Err(e),
             };

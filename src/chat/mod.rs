@@ -73,11 +73,17 @@ impl Chat {
 #[derive(Default)]
 pub struct TargetCache {
     generation: std::sync::atomic::AtomicU64,
-    map: std::sync::Mutex<std::collections::HashMap<(String, String), CachedTarget>>,
+    /// By user id, then target: looked up with borrowed keys on every hook call.
+    map: std::sync::Mutex<
+        std::collections::HashMap<String, std::collections::HashMap<String, CachedTarget>>,
+    >,
 }
 
 /// How long a resolved destination may be reused.
 pub const TARGET_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Destinations cached before the cache is emptied and starts over.
+const TARGET_CACHE_MAX: usize = 10_000;
 
 type CachedTarget = (u64, std::time::Instant, messages::Destination);
 
@@ -85,7 +91,7 @@ impl TargetCache {
     pub fn get(&self, uid: &str, target: &str) -> Option<messages::Destination> {
         let gen = self.generation.load(std::sync::atomic::Ordering::Acquire);
         let map = self.map.lock().expect("target cache poisoned");
-        match map.get(&(uid.to_string(), target.to_string())) {
+        match map.get(uid).and_then(|targets| targets.get(target)) {
             Some((g, at, d)) if *g == gen && at.elapsed() < TARGET_TTL => Some(d.clone()),
             _ => None,
         }
@@ -95,13 +101,12 @@ impl TargetCache {
     /// meanwhile is not hidden).
     pub fn put(&self, gen: u64, uid: &str, target: &str, d: messages::Destination) {
         let mut map = self.map.lock().expect("target cache poisoned");
-        if map.len() > 10_000 {
+        if map.values().map(|t| t.len()).sum::<usize>() >= TARGET_CACHE_MAX {
             map.clear();
         }
-        map.insert(
-            (uid.to_string(), target.to_string()),
-            (gen, std::time::Instant::now(), d),
-        );
+        map.entry(uid.to_string())
+            .or_default()
+            .insert(target.to_string(), (gen, std::time::Instant::now(), d));
     }
 
     pub fn generation(&self) -> u64 {

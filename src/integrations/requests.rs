@@ -41,7 +41,11 @@ impl RequestLog {
             return;
         }
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let queue = pending.entry(r.integration_id.clone()).or_default();
+        // Looked up before inserting, so a busy hook's id is not copied for every call.
+        let queue = match pending.get_mut(&r.integration_id) {
+            Some(q) => q,
+            None => pending.entry(r.integration_id.clone()).or_default(),
+        };
         queue.push_back((r, call));
         while queue.len() > self.keep {
             queue.pop_front();
