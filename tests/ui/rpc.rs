@@ -31,7 +31,16 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // A browser's helper processes outlive it by a moment and may still write to its profile, so the
+        // directory is removed until it stays gone.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if !self.dir.exists() || std::time::Instant::now() > deadline {
+                break;
+            }
+        }
     }
 }
 
