@@ -23,16 +23,21 @@ fn describe(r: Result<Option<Value>, ScriptFailure>) -> Result<Option<Value>, St
     })
 }
 
-async fn compare(cases: &[&str]) {
+/// A script host with [`SCRIPT`] compiled, and the key to call it under as integration `id`.
+fn script_host(id: &str) -> (ScriptHost, String, ScriptKey) {
     let host = ScriptHost::new(
         ScriptConfig::default(),
         Arc::new(GuardedClient::new(EgressPolicy::default(), EgressDefaults::default()).unwrap()),
     );
-    let compiled = compile(SCRIPT).unwrap().into_string();
     let key = ScriptKey {
-        integration_id: "results".into(),
+        integration_id: id.into(),
         version: "1".into(),
     };
+    (host, compile(SCRIPT).unwrap().into_string(), key)
+}
+
+async fn compare(cases: &[&str]) {
+    let (host, compiled, key) = script_host("results");
     let mut failures = Vec::new();
     for code in cases {
         let copied = host
@@ -127,15 +132,7 @@ async fn results_mean_what_json_stringify_makes_of_them() {
 /// driver makes it, instead of failing the call (scripts that cut long texts split emoji this way).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lone_surrogates_become_replacement_characters() {
-    let host = ScriptHost::new(
-        ScriptConfig::default(),
-        Arc::new(GuardedClient::new(EgressPolicy::default(), EgressDefaults::default()).unwrap()),
-    );
-    let compiled = compile(SCRIPT).unwrap().into_string();
-    let key = ScriptKey {
-        integration_id: "surrogates".into(),
-        version: "1".into(),
-    };
+    let (host, compiled, key) = script_host("surrogates");
     for (code, expected) in [
         ("'cut 😀 here'.substring(0, 5)", json!("cut \u{FFFD}")),
         (

@@ -94,21 +94,19 @@ impl<'js> Walker<'js> {
             return Ok(Some(Json::Null));
         }
         if let Some(s) = value.as_string() {
-            return match s.to_string() {
-                Ok(s) => {
-                    self.spend(s.len())?;
-                    Ok(Some(Json::String(s)))
+            // A lone surrogate (typically from cutting a string between the halves of an emoji) fails
+            // the plain conversion. JSON text cannot carry it into a message (Rocket.Chat's database
+            // driver makes it U+FFFD), so it becomes U+FFFD here too rather than failing the call.
+            let text = s
+                .to_string()
+                .ok()
+                .or_else(|| well_formed(&self.ctx, &value));
+            return match text {
+                Some(t) => {
+                    self.spend(t.len())?;
+                    Ok(Some(Json::String(t)))
                 }
-                // A lone surrogate, typically from cutting a string between the halves of an emoji.
-                // JSON text cannot carry it into a message (Rocket.Chat's database driver makes it
-                // U+FFFD), so it becomes U+FFFD here too rather than failing the call.
-                Err(_) => match well_formed(&self.ctx, &value) {
-                    Some(s) => {
-                        self.spend(s.len())?;
-                        Ok(Some(Json::String(s)))
-                    }
-                    None => self.delegate(key, value),
-                },
+                None => self.delegate(key, value),
             };
         }
         if value.is_undefined() || value.is_symbol() {

@@ -393,7 +393,7 @@ impl ScriptHost {
         args: impl Into<ScriptArgs>,
     ) -> ScriptOutcome {
         let (reply, rx) = oneshot::channel();
-        let id = key.integration_id.clone();
+        let args = args.into();
         {
             let mut st = self.pool.lock();
             if st.shutdown {
@@ -401,7 +401,12 @@ impl ScriptHost {
                     "script host is shut down".into(),
                 ));
             }
-            let slot = st.slots.entry(id.clone()).or_default();
+            let st = &mut *st;
+            // Looked up before inserting, so a busy integration's id is not copied for every call.
+            let slot = match st.slots.get_mut(&key.integration_id) {
+                Some(slot) => slot,
+                None => st.slots.entry(key.integration_id.clone()).or_default(),
+            };
             let source = match &slot.source {
                 Some((version, source)) if *version == key.version => source.clone(),
                 _ => {
@@ -410,17 +415,19 @@ impl ScriptHost {
                     source
                 }
             };
+            let schedule = !slot.scheduled;
+            slot.scheduled = true;
+            let id = schedule.then(|| key.integration_id.clone());
             slot.queued.push_back(Job {
                 key: Some(key),
                 compiled: source,
                 method: method.to_string(),
-                args: args.into(),
+                args,
                 reply,
             });
-            if !slot.scheduled {
-                slot.scheduled = true;
+            if let Some(id) = id {
                 st.ready.push_back(Work::Integration(id));
-                self.pool.wake(&mut st);
+                self.pool.wake(st);
             }
         }
         rx.await.unwrap_or_else(|_| {
