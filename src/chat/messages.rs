@@ -27,12 +27,6 @@ pub struct MessageContent {
     pub extra: Map<String, Value>,
 }
 
-fn as_text<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    body.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
 /// A "full URL" as Rocket.Chat's attachment validator wants it: absolute, never `javascript:`.
 fn valid_href(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();
@@ -57,7 +51,34 @@ fn match_error(expected: &str, path: &str) -> Error {
 }
 
 /// Validates one attachment as Rocket.Chat does ("check the field if present"); unknown keys pass through.
+/// Whether every field of an attachment that `validate_attachment` checks is already valid and nothing
+/// needs rewriting, found in one pass over its fields. Most attachments are; the ordered checks below
+/// (which decide which error a bad one gets) then need not look each field up.
+fn attachment_is_clean(a: &Map<String, Value>) -> bool {
+    a.iter().all(|(k, v)| match k.as_str() {
+        "color" | "text" | "author_name" | "title" | "image_preview" | "image_type"
+        | "audio_type" | "video_type" | "button_alignment" => v.is_string() || v.is_null(),
+        "collapsed" | "title_link_download" => v.is_boolean() || v.is_null(),
+        "image_size" | "audio_size" | "video_size" => v.is_number() || v.is_null(),
+        "ts" => v.is_string() || v.is_number() || v.is_null(),
+        "image_dimensions" => v.is_object() || v.is_null(),
+        "thumb_url" | "message_link" | "author_link" | "author_icon" | "title_link"
+        | "image_url" | "audio_url" | "video_url" => match v {
+            Value::Null => true,
+            Value::String(u) => valid_href(u),
+            _ => false,
+        },
+        // Left to the full checks: `msg` is rewritten, fields and actions are checked item by item.
+        "msg" => false,
+        "fields" | "actions" => v.is_null(),
+        _ => true,
+    })
+}
+
 fn validate_attachment(a: &mut Map<String, Value>, i: usize) -> Result<()> {
+    if attachment_is_clean(a) {
+        return Ok(());
+    }
     if let Some(Value::String(m)) = a.remove("msg") {
         a.entry("text")
             .or_insert(Value::String(m.trim().to_string()));
@@ -173,6 +194,58 @@ fn validate_attachment(a: &mut Map<String, Value>, i: usize) -> Result<()> {
     Ok(())
 }
 
+/// The payload fields `build_content` reads, found in one pass over the payload instead of one hashed
+/// lookup each.
+#[derive(Default)]
+struct PayloadFields<'a> {
+    text: Option<&'a Value>,
+    msg: Option<&'a Value>,
+    username: Option<&'a Value>,
+    alias: Option<&'a Value>,
+    icon_url: Option<&'a Value>,
+    avatar: Option<&'a Value>,
+    icon_emoji: Option<&'a Value>,
+    emoji: Option<&'a Value>,
+    attachments: Option<&'a Value>,
+    parse_urls: Option<&'a Value>,
+    groupable: Option<&'a Value>,
+    custom_fields: Option<&'a Value>,
+    tmid: Option<&'a Value>,
+    bot: Option<&'a Value>,
+}
+
+impl<'a> PayloadFields<'a> {
+    fn of(body: &'a Map<String, Value>) -> Self {
+        let mut f = PayloadFields::default();
+        for (k, v) in body {
+            let slot = match k.as_str() {
+                "text" => &mut f.text,
+                "msg" => &mut f.msg,
+                "username" => &mut f.username,
+                "alias" => &mut f.alias,
+                "icon_url" => &mut f.icon_url,
+                "avatar" => &mut f.avatar,
+                "icon_emoji" => &mut f.icon_emoji,
+                "emoji" => &mut f.emoji,
+                "attachments" => &mut f.attachments,
+                "parseUrls" => &mut f.parse_urls,
+                "groupable" => &mut f.groupable,
+                "customFields" => &mut f.custom_fields,
+                "tmid" => &mut f.tmid,
+                "bot" => &mut f.bot,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        f
+    }
+}
+
+/// A field's text when it is a non-empty string.
+fn non_empty(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
 /// Builds message content from a payload with Rocket.Chat's `processWebhookMessage` rules: `text` (or `msg`)
 /// trimmed, `username` over `alias`, `icon_url`/`avatar` over `icon_emoji`/`emoji` over the defaults,
 /// validated attachments, `parseUrls` defaulting to "no attachments", `groupable` false, empty keys removed.
@@ -180,7 +253,8 @@ pub fn build_content(
     body: &Map<String, Value>,
     defaults: &MessageDefaults,
 ) -> Result<MessageContent> {
-    let text = match body.get("text").or_else(|| body.get("msg")) {
+    let f = PayloadFields::of(body);
+    let text = match f.text.or(f.msg) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.trim().to_string(),
         Some(Value::Number(n)) => n.to_string(),
@@ -188,12 +262,12 @@ pub fn build_content(
         Some(_) => return Err(match_error("string", "text")),
     };
     let mut extra = Map::new();
-    let alias = as_text(body, "username")
-        .or(as_text(body, "alias"))
+    let alias = non_empty(f.username)
+        .or(non_empty(f.alias))
         .unwrap_or(&defaults.alias);
     extra.insert("alias".into(), json!(alias));
-    let avatar = as_text(body, "icon_url").or(as_text(body, "avatar"));
-    let emoji = as_text(body, "icon_emoji").or(as_text(body, "emoji"));
+    let avatar = non_empty(f.icon_url).or(non_empty(f.avatar));
+    let emoji = non_empty(f.icon_emoji).or(non_empty(f.emoji));
     match (avatar, emoji) {
         (Some(a), _) => {
             extra.insert("avatar".into(), json!(a));
@@ -216,7 +290,7 @@ pub fn build_content(
         }
     }
     let mut attachments = Vec::new();
-    if let Some(Value::Array(list)) = body.get("attachments") {
+    if let Some(Value::Array(list)) = f.attachments {
         for (i, a) in list.iter().enumerate() {
             match a {
                 Value::Object(o) => {
@@ -230,7 +304,7 @@ pub fn build_content(
             }
         }
     }
-    let parse_urls = match body.get("parseUrls") {
+    let parse_urls = match f.parse_urls {
         Some(Value::Bool(b)) => *b,
         _ => attachments.is_empty(),
     };
@@ -238,12 +312,9 @@ pub fn build_content(
     extra.insert("parseUrls".into(), json!(parse_urls));
     extra.insert(
         "groupable".into(),
-        json!(body
-            .get("groupable")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)),
+        json!(f.groupable.and_then(Value::as_bool).unwrap_or(false)),
     );
-    if let Some(cf) = body.get("customFields") {
+    if let Some(cf) = f.custom_fields {
         if !cf.is_object() && !cf.is_null() {
             return Err(match_error("object", "customFields"));
         }
@@ -251,8 +322,8 @@ pub fn build_content(
             extra.insert("customFields".into(), cf.clone());
         }
     }
-    let tmid = as_text(body, "tmid").map(str::to_string);
-    if let Some(bot) = body.get("bot") {
+    let tmid = non_empty(f.tmid).map(str::to_string);
+    if let Some(bot) = f.bot {
         if !bot.is_null() {
             extra.insert("bot".into(), bot.clone());
         }
@@ -821,5 +892,74 @@ impl Chat {
             out.push(TargetResult { target, result });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validated(a: Value) -> std::result::Result<Value, String> {
+        let Value::Object(mut o) = a else {
+            panic!("not an object")
+        };
+        validate_attachment(&mut o, 0)
+            .map(|_| Value::Object(o))
+            .map_err(|e| e.to_string())
+    }
+
+    /// The one-pass check only lets through what the ordered checks accept unchanged, and a bad attachment
+    /// still gets the error of the first bad field in the ordered checks, whatever its fields' order.
+    #[test]
+    fn the_quick_attachment_check_agrees_with_the_full_one() {
+        let clean = [
+            json!({}),
+            json!({ "color": "danger", "title": "t", "text": null, "unknown": [1, 2] }),
+            json!({ "title_link": "https://example.com/x", "image_url": null, "collapsed": false }),
+            json!({ "ts": 5, "image_size": 1.5, "image_dimensions": { "w": 1 }, "fields": null }),
+        ];
+        for a in clean {
+            assert!(attachment_is_clean(a.as_object().unwrap()), "{a}");
+            assert_eq!(validated(a.clone()), Ok(a));
+        }
+        let rewritten_or_checked_in_full = [
+            json!({ "msg": " hi " }),
+            json!({ "fields": [{ "title": "t", "value": "v" }] }),
+            json!({ "actions": [] }),
+        ];
+        for a in rewritten_or_checked_in_full {
+            assert!(!attachment_is_clean(a.as_object().unwrap()), "{a}");
+        }
+        assert_eq!(
+            validated(json!({ "msg": " hi " })),
+            Ok(json!({ "text": "hi" }))
+        );
+        let bad = [
+            (json!({ "collapsed": "yes", "color": 5 }), "Match error: Expected string in field attachments[0].color"),
+            (json!({ "image_url": "not a url", "video_size": "big" }), "Match error: Expected number in field attachments[0].video_size"),
+            (json!({ "author_icon": 7 }), "Match error: Expected string in field attachments[0].author_icon"),
+            (json!({ "title_link": "javascript:alert(1)" }), "Invalid href value provided"),
+            (json!({ "ts": true }), "Match error: Expected string or number in field attachments[0].ts"),
+            (json!({ "fields": [{ "title": "t" }] }), "Invalid attachment field, title and value is required"),
+        ];
+        for (a, error) in bad {
+            assert!(!attachment_is_clean(a.as_object().unwrap()), "{a}");
+            assert_eq!(validated(a), Err(error.to_string()));
+        }
+    }
+
+    /// Reading the payload's fields in one pass finds the same values as looking each up.
+    #[test]
+    fn payload_fields_are_read_in_one_pass() {
+        let body = json!({ "text": "hi", "username": "", "alias": "A", "icon_emoji": ":x:", "bot": { "i": "1" },
+                           "attachments": [{ "title": "t" }], "parseUrls": true, "other": 1 });
+        let content = build_content(body.as_object().unwrap(), &MessageDefaults::default()).unwrap();
+        assert_eq!(content.msg, "hi");
+        assert_eq!(content.extra["alias"], json!("A"));
+        assert_eq!(content.extra["emoji"], json!(":x:"));
+        assert_eq!(content.extra["bot"], json!({ "i": "1" }));
+        assert_eq!(content.extra["attachments"], json!([{ "title": "t" }]));
+        assert_eq!(content.extra["parseUrls"], json!(true));
+        assert!(content.extra.get("other").is_none());
     }
 }

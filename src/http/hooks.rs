@@ -30,7 +30,7 @@ async fn call(
         .map(|(k, v)| {
             (
                 k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                crate::util::lossy(v.as_bytes()).into_owned(),
             )
         })
         .collect();

@@ -56,7 +56,11 @@ impl HookAnswer {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
+    // Tokens hardly ever hold an escape: those need no copy.
+    if !s.contains('%') {
+        return s.into();
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -74,7 +78,7 @@ fn percent_decode(s: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&out).into_owned().into()
 }
 
 /// Whether a header carries a secret that must not be recorded.
@@ -99,22 +103,29 @@ pub enum Parsed {
     Invalid(String),
 }
 
-/// Parses a hook body: JSON objects as such; a form body with the single key `payload` (Slack style) or any
-/// other single key holding JSON as that JSON; other forms as flat objects; bodies of other types as JSON
-/// when they parse (senders that forget the content type), else as nothing.
-pub fn parse_body(content_type: Option<&str>, raw: &[u8]) -> Parsed {
-    let ct = content_type
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A `Content-Type`'s media type, lower-cased and without parameters.
+fn media_type(content_type: Option<&str>) -> String {
+    content_type
         .unwrap_or("")
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
-    let text = String::from_utf8_lossy(raw);
+        .to_ascii_lowercase()
+}
+
+/// Parses a hook body: JSON objects as such; a form body with the single key `payload` (Slack style) or any
+/// other single key holding JSON as that JSON; other forms as flat objects; bodies of other types as JSON
+/// when they parse (senders that forget the content type), else as nothing.
+pub fn parse_body(content_type: Option<&str>, raw: &[u8]) -> Parsed {
+    let ct = media_type(content_type);
+    let text = crate::util::lossy(raw);
     if text.trim().is_empty() {
         return Parsed::Object(Map::new());
     }
-    if ct == "application/x-www-form-urlencoded" {
+    if ct == FORM {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&text).unwrap_or_default();
         if pairs.len() == 1 {
             let json_text = if pairs[0].0 == "payload" {
@@ -179,11 +190,14 @@ pub fn script_request(
             .filter(|q| !q.is_empty())
             .map(|q| format!("?{q}"))
             .unwrap_or_default(),
-        query: Value::Object(query_map(call)).to_string(),
+        query: match call.query.as_deref() {
+            Some(q) if !q.is_empty() => Value::Object(query_map(call)).to_string(),
+            _ => String::new(),
+        },
         integration_id: call.integration_id.clone(),
         token: token.to_string(),
         user_id: call.user_id.clone(),
-        content: serde_json::to_string(content).unwrap_or_else(|_| "{}".into()),
+        content: content_text(call, content, raw),
         content_raw: raw.to_string(),
         headers,
         user: [
@@ -192,6 +206,22 @@ pub fn script_request(
             poster.username.clone(),
         ],
     }
+}
+
+/// `content` as JSON text for the script. A non-empty object parsed from anything but a form can only have
+/// come from the body being that JSON object, so the body itself is the text: the engine parses it to the
+/// same object, and the server need not print again what it just parsed (tens of kilobytes for some
+/// senders' payloads).
+fn content_text(call: &HookCall, content: &Map<String, Value>, raw: &str) -> String {
+    let content_type = call
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    if !content.is_empty() && media_type(content_type) != FORM {
+        return raw.to_string();
+    }
+    serde_json::to_string(content).unwrap_or_else(|_| "{}".into())
 }
 
 fn query_map(call: &HookCall) -> Map<String, Value> {
@@ -328,7 +358,8 @@ impl Integrations {
     /// Runs one hook call end to end and records it.
     pub async fn execute(&self, call: HookCall) -> HookAnswer {
         let started = Instant::now();
-        let token = percent_decode(&percent_decode(&call.token));
+        let once = percent_decode(&call.token);
+        let token = percent_decode(&once);
         let found = match self.hook_target(&call.integration_id).await {
             Ok(f) => f,
             Err(e) => {
@@ -419,7 +450,7 @@ impl Integrations {
             compiled,
             has_body,
         ) {
-            let raw = String::from_utf8_lossy(&call.body);
+            let raw = crate::util::lossy(&call.body);
             let args = script_request(call, &body, &raw, &poster, token);
             let key = ScriptKey {
                 integration_id: i.id.clone(),
@@ -685,7 +716,7 @@ impl Integrations {
         let mut logs: Vec<LogLine> = vec![];
         let mut script_result = Value::Null;
         if let Some(compiled) = compiled {
-            let raw = String::from_utf8_lossy(&call.body).into_owned();
+            let raw = crate::util::lossy(&call.body).into_owned();
             let args = script_request(&call, &body, &raw, &poster, "***");
             let outcome = self
                 .scripts
@@ -861,7 +892,7 @@ mod tests {
                 body: br#"{"text":"hi","n":[1,{"x":null}]}"#.to_vec(),
             };
             let content = obj(parse_body(Some("application/json"), &call.body));
-            let raw = String::from_utf8_lossy(&call.body);
+            let raw = crate::util::lossy(&call.body);
             let parts = script_request(&call, &content, &raw, &poster, "t/k");
             let seen = host
                 .dry_run(
@@ -881,6 +912,111 @@ mod tests {
                 "same keys in the same order"
             );
             assert_eq!(seen["shared"], json!(true));
+        }
+    }
+
+    /// A number as it comes back out of the engine: JavaScript has one number type, so `1.0` is `1`.
+    fn js_like(v: &Value) -> Value {
+        match v {
+            Value::Number(n) => {
+                let f = n.as_f64().unwrap();
+                if f.fract() == 0.0 && f.abs() < 1e21 && f.abs() < 9.0e15 {
+                    json!(f as i64)
+                } else {
+                    json!(f)
+                }
+            }
+            Value::Array(a) => Value::Array(a.iter().map(js_like).collect()),
+            Value::Object(o) => {
+                Value::Object(o.iter().map(|(k, v)| (k.clone(), js_like(v))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// A JSON body reaches the script as its own text, parsed by the engine, and forms as the text of what
+    /// they were parsed to: either way the script's `content` is the object the server parsed, keys in
+    /// the same order, duplicates resolved the same way.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn the_script_sees_the_content_the_server_parsed() {
+        use crate::egress::{EgressDefaults, EgressPolicy, GuardedClient};
+        use crate::script::{compile, ScriptConfig, ScriptHost};
+        let host = ScriptHost::new(
+            ScriptConfig::default(),
+            Arc::new(
+                GuardedClient::new(EgressPolicy::default(), EgressDefaults::default()).unwrap(),
+            ),
+        );
+        let script = compile(
+            "class Script { process_incoming_request({ request }) { \
+             return { content: request.content, keys: Object.keys(request.content) }; } }",
+        )
+        .unwrap();
+        let poster: User = serde_json::from_value(json!({
+            "_id": "u1", "username": "rocket.cat", "name": "Rocket Cat", "type": "bot",
+            "active": true, "roles": ["bot"], "createdAt": 1, "_updatedAt": 1
+        }))
+        .unwrap();
+        let cases: [(&str, &[u8]); 10] = [
+            ("application/json", br#"{"a":1,"b":"x","a":2}"#),
+            (
+                "application/json",
+                br#"{"n":1.0,"m":-0,"big":12345678901234567890123,"e":1e5,"f":0.1,"neg":-7}"#,
+            ),
+            (
+                "application/json; charset=utf-8",
+                br#"{"s":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \n","__proto__":{"p":1}}"#,
+            ),
+            (
+                "application/json",
+                b"  \n {\"x\" : [ 1 , {\"y\":null} ] }  ",
+            ),
+            ("application/json", "{\"u\":\"é ü\"}".as_bytes()),
+            ("text/plain", br#"{"t":true}"#),
+            ("text/plain", b"hello"),
+            ("", br#"{"no":"content type"}"#),
+            (
+                "application/x-www-form-urlencoded",
+                b"payload=%7B%22text%22%3A%22hi%22%2C%22n%22%3A2%7D",
+            ),
+            ("application/x-www-form-urlencoded", b"a=1&b=two"),
+        ];
+        for (content_type, body) in cases {
+            let headers = if content_type.is_empty() {
+                vec![]
+            } else {
+                vec![("content-type".to_string(), content_type.to_string())]
+            };
+            let call = HookCall {
+                integration_id: "i1".into(),
+                token: "tk".into(),
+                user_id: None,
+                method: "POST".into(),
+                path: "/hooks/i1/tk".into(),
+                query: None,
+                headers,
+                body: body.to_vec(),
+            };
+            let content = obj(parse_body(
+                Some(content_type).filter(|c| !c.is_empty()),
+                body,
+            ));
+            let raw = String::from_utf8_lossy(body);
+            let parts = script_request(&call, &content, &raw, &poster, "tk");
+            let seen = host
+                .dry_run(
+                    script.as_str(),
+                    "process_incoming_request",
+                    ScriptArgs::HookRequest(Box::new(parts)),
+                )
+                .await
+                .result
+                .unwrap()
+                .unwrap();
+            let expected = js_like(&Value::Object(content.clone()));
+            assert_eq!(seen["content"], expected, "{content_type}: {raw}");
+            let keys: Vec<&String> = content.keys().collect();
+            assert_eq!(seen["keys"], json!(keys), "{content_type}: {raw}");
         }
     }
 

@@ -276,7 +276,7 @@ pub struct HookRequestParts {
     pub pathname: String,
     /// `?a=1`, or empty.
     pub search: String,
-    /// `url.query`, as JSON text.
+    /// `url.query`, as JSON text; empty for no query.
     pub query: String,
     pub integration_id: String,
     pub token: String,

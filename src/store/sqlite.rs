@@ -259,7 +259,7 @@ fn query(conn: &rusqlite::Connection, s: &Stmt) -> DbResult<Vec<Row>> {
                 ValueRef::Integer(v) => Val::Int(v),
                 ValueRef::Real(v) => Val::Text(v.to_string()),
                 ValueRef::Text(t) | ValueRef::Blob(t) => {
-                    Val::Text(String::from_utf8_lossy(t).into_owned())
+                    Val::Text(crate::util::lossy(t).into_owned())
                 }
             });
         }
@@ -273,20 +273,24 @@ fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
     if !sql.contains('$') {
         return sql.into();
     }
+    // Runs for every statement the writer executes: copy the text between the interesting bytes in one
+    // piece rather than character by character.
+    let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
     let mut in_string = false;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => in_string = !in_string,
-            '$' if !in_string && chars.peek().is_some_and(|n| n.is_ascii_digit()) => {
+    let mut copied = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => in_string = !in_string,
+            b'$' if !in_string && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                out.push_str(&sql[copied..i]);
                 out.push('?');
-                continue;
+                copied = i + 1;
             }
             _ => {}
         }
-        out.push(c);
     }
+    out.push_str(&sql[copied..]);
     out.into()
 }
 
@@ -626,5 +630,9 @@ mod tests {
             "UPDATE t SET a = ?2 WHERE id = ?1 AND j = '$1' AND k = json_extract(d, '$.x')"
         );
         assert_eq!(numbered("SELECT 1"), "SELECT 1");
+        assert_eq!(
+            numbered("INSERT INTO t VALUES ($1, $10), ($11, 'é$2') RETURNING $"),
+            "INSERT INTO t VALUES (?1, ?10), (?11, 'é$2') RETURNING $"
+        );
     }
 }

@@ -354,7 +354,7 @@
       var path = pathname + search;
       return instance[method]({
         request: {
-          url: { hash: '', search: search, query: JSON.parse(query), pathname: pathname, path: path },
+          url: { hash: '', search: search, query: query ? JSON.parse(query) : {}, pathname: pathname, path: path },
           url_raw: path,
           url_params: params,
           content: body,

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Instructions per hook request, counted by Valgrind's callgrind: a measure that does not move with the
+machine's load, for comparing two builds of the request path where req/s on a shared machine is too noisy.
+
+Starts the release binary under callgrind on a fresh SQLite database, creates the plain and the scripted
+hook of bench/hooks.py, warms each up, then sends N requests to each, one at a time over one keep-alive
+connection, and prints the user-space instructions per request and the functions that executed most of
+them. Requests go one at a time, so every message is its own group commit: the database part is larger
+here than under load, where a commit is shared by many messages.
+
+Usage: bench/instructions.py [--requests 500] [--top 25] [--payload FILE] [--binary target/release/switchboard]
+(--payload: a JSON file to post instead of bench/hooks.py's small body)
+Needs: valgrind (Debian package `valgrind`), a release build (`cargo build --release`).
+"""
+import argparse
+import collections
+import glob
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hooks  # noqa: E402  (the same hooks, script and body as bench/hooks.py)
+
+
+def self_costs(path):
+    """Instructions executed in each function itself (callees excluded), from a callgrind output file
+    written with uncompressed names."""
+    cost = collections.Counter()
+    fn = None
+    call_line = False
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith("fn="):
+                fn = line[3:].strip()
+            elif line.startswith("calls="):
+                call_line = True  # the next cost line is the callee's inclusive cost
+            elif line[:1].isdigit() or line[:1] in "+-*":
+                parts = line.split()
+                if len(parts) >= 2:
+                    if call_line:
+                        call_line = False
+                    else:
+                        cost[fn] += int(parts[1])
+    return cost
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=500)
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--binary", default="target/release/switchboard")
+    ap.add_argument("--payload", help="a JSON file to post instead of the small body of bench/hooks.py")
+    args = ap.parse_args()
+    body = hooks.BODY
+    if args.payload:
+        with open(args.payload) as f:
+            body = f.read()
+    if not shutil.which("valgrind"):
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    if not os.path.exists(args.binary):
+        sys.exit(f"{args.binary} is missing: run cargo build --release")
+
+    tmp = tempfile.mkdtemp(prefix="sb-instr-")
+    out = os.path.join(tmp, "callgrind.out")
+    port = hooks.free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, SWITCHBOARD_ADMIN_PASSWORD="bench-pass", SWITCHBOARD_LOG="warn", RUST_LOG="warn")
+    server = subprocess.Popen(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--compress-strings=no",
+         "--compress-pos=no", args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir",
+         os.path.join(tmp, "data")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = {}
+    try:
+        for _ in range(600):  # the server starts slowly under valgrind
+            try:
+                hooks.call(base, "/api/info")
+                break
+            except OSError:
+                time.sleep(0.2)
+        login = hooks.call(base, "/api/v1/login", {"user": "admin", "password": "bench-pass"})["data"]
+        auth = {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+        def send(path, n):
+            for _ in range(n):
+                conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                if r.status != 200:
+                    raise SystemExit(f"{path} answered {r.status}")
+
+        for name, script in (("hook, no script", None), ("hook, with script", hooks.SCRIPT)):
+            i = hooks.call(base, "/api/v1/integrations.create", {
+                "type": "webhook-incoming", "name": name, "enabled": True, "username": "rocket.cat",
+                "channel": "#general", "scriptEnabled": script is not None, "script": script or ""},
+                auth)["integration"]
+            path = f"/hooks/{i['_id']}/{i['token']}"
+            send(path, 100)  # loads the script, fills the caches
+            subprocess.run(["callgrind_control", "--zero", str(server.pid)], capture_output=True, check=True)
+            send(path, args.requests)
+            before = set(glob.glob(out + "*"))
+            subprocess.run(["callgrind_control", "--dump", str(server.pid)], capture_output=True, check=True)
+            for _ in range(100):
+                new = set(glob.glob(out + "*")) - before
+                if new:
+                    break
+                time.sleep(0.1)
+            time.sleep(0.5)  # let callgrind finish writing
+            results[name] = self_costs(new.pop())
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    n = args.requests
+    print(f"\nuser-space instructions per request, {n} requests of {len(body)} bytes one at a time, "
+          "SQLite synchronous=full\n")
+    for name, cost in results.items():
+        print(f"{name:<20} {sum(cost.values()) / n:>10,.0f}")
+    for name, cost in results.items():
+        total = sum(cost.values())
+        print(f"\n{name}: the {args.top} functions that executed the most instructions (callees excluded)")
+        for fn, c in cost.most_common(args.top):
+            print(f"{c / n:>10,.0f}  {100 * c / total:5.1f} %  {fn[:120]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
