@@ -146,7 +146,10 @@ mod tests {
 
     #[test]
     fn lossy_text_borrows_valid_text_and_replaces_the_rest() {
-        assert!(matches!(lossy("café".as_bytes()), std::borrow::Cow::Borrowed("café")));
+        assert!(matches!(
+            lossy("café".as_bytes()),
+            std::borrow::Cow::Borrowed("café")
+        ));
         assert_eq!(lossy(b"a\xffb"), "a\u{fffd}b");
         assert_eq!(lossy(b"\xe2\x82"), "\u{fffd}");
     }

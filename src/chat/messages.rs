@@ -935,12 +935,30 @@ mod tests {
             Ok(json!({ "text": "hi" }))
         );
         let bad = [
-            (json!({ "collapsed": "yes", "color": 5 }), "Match error: Expected string in field attachments[0].color"),
-            (json!({ "image_url": "not a url", "video_size": "big" }), "Match error: Expected number in field attachments[0].video_size"),
-            (json!({ "author_icon": 7 }), "Match error: Expected string in field attachments[0].author_icon"),
-            (json!({ "title_link": "javascript:alert(1)" }), "Invalid href value provided"),
-            (json!({ "ts": true }), "Match error: Expected string or number in field attachments[0].ts"),
-            (json!({ "fields": [{ "title": "t" }] }), "Invalid attachment field, title and value is required"),
+            (
+                json!({ "collapsed": "yes", "color": 5 }),
+                "Match error: Expected string in field attachments[0].color",
+            ),
+            (
+                json!({ "image_url": "not a url", "video_size": "big" }),
+                "Match error: Expected number in field attachments[0].video_size",
+            ),
+            (
+                json!({ "author_icon": 7 }),
+                "Match error: Expected string in field attachments[0].author_icon",
+            ),
+            (
+                json!({ "title_link": "javascript:alert(1)" }),
+                "Invalid href value provided",
+            ),
+            (
+                json!({ "ts": true }),
+                "Match error: Expected string or number in field attachments[0].ts",
+            ),
+            (
+                json!({ "fields": [{ "title": "t" }] }),
+                "Invalid attachment field, title and value is required",
+            ),
         ];
         for (a, error) in bad {
             assert!(!attachment_is_clean(a.as_object().unwrap()), "{a}");
@@ -953,7 +971,8 @@ mod tests {
     fn payload_fields_are_read_in_one_pass() {
         let body = json!({ "text": "hi", "username": "", "alias": "A", "icon_emoji": ":x:", "bot": { "i": "1" },
                            "attachments": [{ "title": "t" }], "parseUrls": true, "other": 1 });
-        let content = build_content(body.as_object().unwrap(), &MessageDefaults::default()).unwrap();
+        let content =
+            build_content(body.as_object().unwrap(), &MessageDefaults::default()).unwrap();
         assert_eq!(content.msg, "hi");
         assert_eq!(content.extra["alias"], json!("A"));
         assert_eq!(content.extra["emoji"], json!(":x:"));
