@@ -77,6 +77,9 @@ impl Cdp {
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
+            // With `--disable-dev-shm-usage` its shared memory goes to a temporary directory: keep that inside
+            // the profile, which is removed with the browser, instead of leaving one in /tmp per run.
+            .env("TMPDIR", &profile)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
