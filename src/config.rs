@@ -252,7 +252,9 @@ mod tests {
             ),
         ]
         .into();
-        let cfg = Config::load(Some(&file), &env, &[("data_dir", "/tmp/x".into())]).unwrap();
+        let cfg = Config::load(Some(&file), &env, &[("data_dir", "/tmp/x".into())]);
+        let _ = std::fs::remove_dir_all(&dir);
+        let cfg = cfg.unwrap();
         assert_eq!(cfg.listen, "127.0.0.1:4000");
         assert_eq!(cfg.site_url(None), "https://env");
         assert_eq!(cfg.realtime.ping_after_secs, 3);
