@@ -50,7 +50,6 @@ fn match_error(expected: &str, path: &str) -> Error {
     Error::failure(format!("Match error: Expected {expected} in field {path}"))
 }
 
-/// Validates one attachment as Rocket.Chat does ("check the field if present"); unknown keys pass through.
 /// Whether every field of an attachment that `validate_attachment` checks is already valid and nothing
 /// needs rewriting, found in one pass over its fields. Most attachments are; the ordered checks below
 /// (which decide which error a bad one gets) then need not look each field up.
@@ -75,6 +74,7 @@ fn attachment_is_clean(a: &Map<String, Value>) -> bool {
     })
 }
 
+/// Validates one attachment as Rocket.Chat does ("check the field if present"); unknown keys pass through.
 fn validate_attachment(a: &mut Map<String, Value>, i: usize) -> Result<()> {
     if attachment_is_clean(a) {
         return Ok(());

@@ -41,6 +41,16 @@ pub struct HookAnswer {
     pub body: Value,
 }
 
+impl HookCall {
+    /// The `Content-Type` header's value, if the call had one.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl HookAnswer {
     fn ok() -> HookAnswer {
         HookAnswer {
@@ -213,12 +223,7 @@ pub fn script_request(
 /// same object, and the server need not print again what it just parsed (tens of kilobytes for some
 /// senders' payloads).
 fn content_text(call: &HookCall, content: &Map<String, Value>, raw: &str) -> String {
-    let content_type = call
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.as_str());
-    if !content.is_empty() && media_type(content_type) != FORM {
+    if !content.is_empty() && media_type(call.content_type()) != FORM {
         return raw.to_string();
     }
     serde_json::to_string(content).unwrap_or_else(|_| "{}".into())
@@ -273,14 +278,9 @@ pub fn complete_record(r: &mut HookRequest, call: HookCall) {
         _ => redacted_path,
     };
     if r.content_parsed {
-        let content_type = call
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            .map(|(_, v)| v.as_str());
         r.content = match call.method.eq_ignore_ascii_case("GET") {
             true => Value::Object(Map::new()),
-            false => match parse_body(content_type, &call.body) {
+            false => match parse_body(call.content_type(), &call.body) {
                 Parsed::Object(o) => Value::Object(o),
                 _ => Value::Null,
             },
@@ -414,11 +414,7 @@ impl Integrations {
             };
         };
         let is_get = call.method.eq_ignore_ascii_case("GET");
-        let content_type = call
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            .map(|(_, v)| v.as_str());
+        let content_type = call.content_type();
         let parsed = if is_get {
             Parsed::Object(Map::new())
         } else {
@@ -677,12 +673,7 @@ impl Integrations {
                 "must have required property 'historyId' or 'request'",
             ));
         }
-        let content_type = call
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            .map(|(_, v)| v.clone());
-        let body = match parse_body(content_type.as_deref(), &call.body) {
+        let body = match parse_body(call.content_type(), &call.body) {
             Parsed::Object(o) => o,
             Parsed::Discarded => Map::new(),
             Parsed::Invalid(e) => {
@@ -846,28 +837,38 @@ mod tests {
         })
     }
 
-    /// The script runtime assembles the request from its parts into §1.5's document: same keys, same order,
-    /// and `content` and `body` one object.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    async fn the_script_sees_the_request_of_section_1_5() {
+    fn script_host() -> crate::script::ScriptHost {
         use crate::egress::{EgressDefaults, EgressPolicy, GuardedClient};
-        use crate::script::{compile, ScriptConfig, ScriptHost};
-        let host = ScriptHost::new(
+        use crate::script::{ScriptConfig, ScriptHost};
+        ScriptHost::new(
             ScriptConfig::default(),
             Arc::new(
                 GuardedClient::new(EgressPolicy::default(), EgressDefaults::default()).unwrap(),
             ),
-        );
+        )
+    }
+
+    /// The "post as" user of these tests (a quote in the name, which must survive the trip).
+    fn poster() -> User {
+        serde_json::from_value(json!({
+            "_id": "u1", "username": "rocket.cat", "name": "Rocket \"Cat\"", "type": "bot",
+            "active": true, "roles": ["bot"], "createdAt": 1, "_updatedAt": 1
+        }))
+        .unwrap()
+    }
+
+    /// The script runtime assembles the request from its parts into §1.5's document: same keys, same order,
+    /// and `content` and `body` one object.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn the_script_sees_the_request_of_section_1_5() {
+        use crate::script::compile;
+        let host = script_host();
         let script = compile(
             "class Script { process_incoming_request({ request }) { \
              return { request: request, shared: request.content === request.body }; } }",
         )
         .unwrap();
-        let poster: User = serde_json::from_value(json!({
-            "_id": "u1", "username": "rocket.cat", "name": "Rocket \"Cat\"", "type": "bot",
-            "active": true, "roles": ["bot"], "createdAt": 1, "_updatedAt": 1
-        }))
-        .unwrap();
+        let poster = poster();
         for (query, user_id, headers) in [
             (
                 Some("a=1&b=%C3%A9"),
@@ -939,24 +940,14 @@ mod tests {
     /// the same order, duplicates resolved the same way.
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn the_script_sees_the_content_the_server_parsed() {
-        use crate::egress::{EgressDefaults, EgressPolicy, GuardedClient};
-        use crate::script::{compile, ScriptConfig, ScriptHost};
-        let host = ScriptHost::new(
-            ScriptConfig::default(),
-            Arc::new(
-                GuardedClient::new(EgressPolicy::default(), EgressDefaults::default()).unwrap(),
-            ),
-        );
+        use crate::script::compile;
+        let host = script_host();
         let script = compile(
             "class Script { process_incoming_request({ request }) { \
              return { content: request.content, keys: Object.keys(request.content) }; } }",
         )
         .unwrap();
-        let poster: User = serde_json::from_value(json!({
-            "_id": "u1", "username": "rocket.cat", "name": "Rocket Cat", "type": "bot",
-            "active": true, "roles": ["bot"], "createdAt": 1, "_updatedAt": 1
-        }))
-        .unwrap();
+        let poster = poster();
         let cases: [(&str, &[u8]); 10] = [
             ("application/json", br#"{"a":1,"b":"x","a":2}"#),
             (
@@ -1001,7 +992,7 @@ mod tests {
                 Some(content_type).filter(|c| !c.is_empty()),
                 body,
             ));
-            let raw = String::from_utf8_lossy(body);
+            let raw = crate::util::lossy(body);
             let parts = script_request(&call, &content, &raw, &poster, "tk");
             let seen = host
                 .dry_run(

@@ -206,13 +206,8 @@ async fn test(
         call.headers
             .push(("content-type".into(), "application/json".into()));
     }
-    let content_type = call
-        .headers
-        .iter()
-        .find(|(k, _)| k == "content-type")
-        .map(|(_, v)| v.clone());
     let payload =
-        match parse_body(content_type.as_deref(), &call.body) {
+        match parse_body(call.content_type(), &call.body) {
             Parsed::Object(o) => o,
             Parsed::Discarded => Map::new(),
             Parsed::Invalid(e) => return Ok(Json(json!({
