@@ -143,14 +143,27 @@ impl Cdp {
     }
 
     async fn send(&self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.try_send(session, method, params)
+            .await
+            .unwrap_or_else(|e| panic!("DevTools {method} failed: {e}"))
+    }
+
+    /// A command whose protocol error is returned rather than fatal: an evaluation can race a navigation
+    /// ("Inspected target navigated or closed"), which the waiting helpers treat as "not yet".
+    async fn try_send(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, String> {
         let v = self
             .rpc
             .send(method, params, session.map(|s| ("sessionId", json!(s))))
             .await;
-        if let Some(e) = v.get("error") {
-            panic!("DevTools {method} failed: {e}");
+        match v.get("error") {
+            Some(e) => Err(e.to_string()),
+            None => Ok(v["result"].clone()),
         }
-        v["result"].clone()
     }
 
     async fn browser_call(&self, method: &str, params: Value) -> Value {
@@ -165,12 +178,14 @@ impl Cdp {
 
     /// Evaluates `js` in the page (awaiting a promise): its JSON value, or the exception it threw.
     pub async fn eval_raw(&self, js: &str) -> Result<Value, String> {
+        let session = self.session.clone();
         let r = self
-            .call(
+            .try_send(
+                Some(&session),
                 "Runtime.evaluate",
                 json!({ "expression": js, "returnByValue": true, "awaitPromise": true }),
             )
-            .await;
+            .await?;
         match r.get("exceptionDetails") {
             Some(ex) => Err(ex.to_string()),
             None => Ok(r["result"]["value"].clone()),
