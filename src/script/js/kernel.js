@@ -335,21 +335,12 @@
       return instance[method](JSON.parse(argsJson));
     },
     // The same for an incoming hook: its `request` assembled from parts (see `HookRequestParts`).
-    invokeHookRequest: function (method, userId, pathname, search, query, integrationId, token, content, contentRaw, headerLines, uid, uname, uusername) {
+    invokeHookRequest: function (method, userId, headers, pathname, search, query, integrationId, token, content, contentRaw, uid, uname, uusername) {
       timers = [];
       pending.clear();
       if (instance === null || typeof instance[method] !== 'function') return kernel;
       var params = { integrationId: integrationId, token: token };
       if (userId != null) params.userId = userId;
-      var headers = {};
-      if (headerLines) {
-        var h = headerLines.split('\n');
-        for (var i = 0; i + 1 < h.length; i += 2) {
-          // Assigning `__proto__` would set the prototype; JSON would have made it a plain property.
-          if (h[i] === '__proto__') Object.defineProperty(headers, h[i], { value: h[i + 1], writable: true, enumerable: true, configurable: true });
-          else headers[h[i]] = h[i + 1];
-        }
-      }
       var body = JSON.parse(content);
       var path = pathname + search;
       return instance[method]({
