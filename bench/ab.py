@@ -49,12 +49,15 @@ def main():
         binary, *pairs = rest.split(",")
         if not name or not os.path.exists(binary) or any("=" not in p for p in pairs):
             sys.exit(f"{v}: expected NAME=BINARY[,VAR=VALUE...] with an existing BINARY")
+        if any(name == n for n, *_ in variants):
+            sys.exit(f"{v}: the name {name} is already taken")
         env = dict(p.split("=", 1) for p in pairs)
         args = argparse.Namespace(duration=a.duration, connections=a.connections, threads=1, binary=binary,
                                   synchronous=env.pop("SYNC", "full"), rounds=1)
         variants.append((name, args, env))
 
     servers = []
+    urls_of = {}  # variant name -> route -> (URL, wrk script or None)
     results = {}
     try:
         for name, args, env in variants:
@@ -71,12 +74,13 @@ def main():
             warm = argparse.Namespace(**{**vars(args), "duration": 2})
             for r in routes:
                 hooks.wrk(urls[r][0], warm, urls[r][1])
-            variants[len(servers) - 1] += (urls,)
+            urls_of[name] = urls
 
         for n in range(1, a.rounds + 1):
             for r in routes:
-                for name, args, _, urls in variants:
-                    out = hooks.wrk(urls[r][0], args, urls[r][1])
+                for name, args, _ in variants:
+                    url, lua = urls_of[name][r]
+                    out = hooks.wrk(url, args, lua)
                     results.setdefault((r, name), []).append(out)
                     print(f"round {n}  {r:<7} {name:<12} {out['rps']:>9.0f} req/s  p99 {out['p99']:6.2f} ms"
                           f"{'  non-2xx ' + str(out['non2xx']) if out['non2xx'] else ''}", flush=True)

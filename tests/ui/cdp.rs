@@ -172,16 +172,15 @@ impl Cdp {
 
     /// A command on the page's session.
     pub async fn call(&self, method: &str, params: Value) -> Value {
-        let s = self.session.clone();
-        self.send(Some(&s), method, params).await
+        self.send(Some(&self.session), method, params).await
     }
 
-    /// Evaluates `js` in the page (awaiting a promise): its JSON value, or the exception it threw.
+    /// Evaluates `js` in the page (awaiting a promise): its JSON value, or the exception it threw (or the
+    /// protocol error, when the page went away under the evaluation).
     pub async fn eval_raw(&self, js: &str) -> Result<Value, String> {
-        let session = self.session.clone();
         let r = self
             .try_send(
-                Some(&session),
+                Some(&self.session),
                 "Runtime.evaluate",
                 json!({ "expression": js, "returnByValue": true, "awaitPromise": true }),
             )
