@@ -67,7 +67,7 @@ async fn main() {
         integration_id: "bench".into(),
         token: "token".into(),
         user_id: None,
-        content: BODY.into(),
+        content: None,
         content_raw: BODY.into(),
         headers: "host\n127.0.0.1:3000\ncontent-length\n45\ncontent-type\napplication/json".into(),
         user: ["bot".into(), "Rocket.Cat".into(), "rocket.cat".into()],

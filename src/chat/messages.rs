@@ -17,6 +17,8 @@ pub struct MessageDefaults {
     pub alias: String,
     pub avatar: String,
     pub emoji: String,
+    /// The message's `bot` field, whatever the payload says (an incoming hook marks its messages).
+    pub bot: Option<Value>,
 }
 
 /// The message content built from a payload, before it is given a room.
@@ -323,7 +325,7 @@ pub fn build_content(
         }
     }
     let tmid = non_empty(f.tmid).map(str::to_string);
-    if let Some(bot) = f.bot {
+    if let Some(bot) = defaults.bot.as_ref().or(f.bot) {
         if !bot.is_null() {
             extra.insert("bot".into(), bot.clone());
         }

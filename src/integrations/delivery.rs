@@ -850,11 +850,11 @@ impl Delivery {
         let mut body = body.clone();
         body.remove("channel");
         body.remove("roomId");
-        body.insert("bot".into(), json!({ "i": i.id }));
         let defaults = MessageDefaults {
             alias: i.alias.clone().unwrap_or_default(),
             avatar: i.avatar.clone().unwrap_or_default(),
             emoji: i.emoji.clone().unwrap_or_default(),
+            bot: Some(json!({ "i": i.id })),
         };
         // The first target that resolves wins; a miss falls back to the next, as in Rocket.Chat.
         let mut last_err = Error::failure("No room to post the reply to");

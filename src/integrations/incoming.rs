@@ -207,7 +207,7 @@ pub fn script_request(
         integration_id: call.integration_id.clone(),
         token: token.to_string(),
         user_id: call.user_id.clone(),
-        content: content_text(call, content, raw),
+        content: content_text(call, content),
         content_raw: raw.to_string(),
         headers,
         user: [
@@ -218,15 +218,15 @@ pub fn script_request(
     }
 }
 
-/// `content` as JSON text for the script. A non-empty object parsed from anything but a form can only have
-/// come from the body being that JSON object, so the body itself is the text: the engine parses it to the
-/// same object, and the server need not print again what it just parsed (tens of kilobytes for some
-/// senders' payloads).
-fn content_text(call: &HookCall, content: &Map<String, Value>, raw: &str) -> String {
+/// `content` as JSON text for the script, or `None` when the raw body is that text. A non-empty object
+/// parsed from anything but a form can only have come from the body being that JSON object, so the
+/// engine parses the body itself to the same object: the server need not print again what it just parsed,
+/// nor copy the body twice (tens of kilobytes for some senders' payloads).
+fn content_text(call: &HookCall, content: &Map<String, Value>) -> Option<String> {
     if !content.is_empty() && media_type(call.content_type()) != FORM {
-        return raw.to_string();
+        return None;
     }
-    serde_json::to_string(content).unwrap_or_else(|_| "{}".into())
+    Some(serde_json::to_string(content).unwrap_or_else(|_| "{}".into()))
 }
 
 fn query_map(call: &HookCall) -> Map<String, Value> {
@@ -307,19 +307,22 @@ pub fn complete_record(r: &mut HookRequest, call: HookCall) {
     };
 }
 
-/// What a script run decided.
-enum ScriptDecision {
-    /// Post this body (with an optional extra response and a different poster).
+/// What a script run decided. What it posts is read in place from its result, which the request's record
+/// keeps.
+enum ScriptDecision<'a> {
+    /// Post this body (with an optional extra response and a different poster). `separate` is the body's
+    /// `separateResponse`, or the request's when the body has none.
     Post {
-        body: Map<String, Value>,
-        response: Option<Value>,
-        user: Option<Value>,
+        body: &'a Map<String, Value>,
+        separate: bool,
+        response: Option<&'a Value>,
+        user: Option<&'a Value>,
     },
     /// Answer without posting.
     Answer(HookAnswer),
 }
 
-fn interpret_script_result(result: Option<&Value>, separate: bool) -> ScriptDecision {
+fn interpret_script_result(result: Option<&Value>, separate: bool) -> ScriptDecision<'_> {
     let Some(r) = result.filter(|v| !matches!(v, Value::Null | Value::Bool(false))) else {
         return ScriptDecision::Answer(HookAnswer::ok());
     };
@@ -333,14 +336,14 @@ fn interpret_script_result(result: Option<&Value>, separate: bool) -> ScriptDeci
     let Some(Value::Object(content)) = r.get("content") else {
         return ScriptDecision::Answer(HookAnswer::fail(400, "error-running-script"));
     };
-    let mut body = content.clone();
-    if !body.contains_key("separateResponse") {
-        body.insert("separateResponse".into(), json!(separate));
-    }
     ScriptDecision::Post {
-        body,
-        response: r.get("response").filter(|v| v.is_object()).cloned(),
-        user: r.get("user").filter(|v| v.is_object()).cloned(),
+        body: content,
+        separate: match content.get("separateResponse") {
+            Some(v) => *v == Value::Bool(true),
+            None => separate,
+        },
+        response: r.get("response").filter(|v| v.is_object()),
+        user: r.get("user").filter(|v| v.is_object()),
     }
 }
 
@@ -420,7 +423,7 @@ impl Integrations {
         } else {
             parse_body(content_type, &call.body)
         };
-        let mut body = match parsed {
+        let body = match parsed {
             Parsed::Object(o) => o,
             Parsed::Discarded => {
                 record.error = Some("the JSON body is not an object; nothing was posted".into());
@@ -434,8 +437,6 @@ impl Integrations {
         record.content_parsed = true;
         let separate = body.get("separateResponse") == Some(&Value::Bool(true));
         let has_body = !is_get && !call.body.is_empty();
-        let mut script_response = None;
-        let mut poster = poster;
         let compiled = i
             .script_compiled
             .as_deref()
@@ -472,39 +473,57 @@ impl Integrations {
                     return HookAnswer::fail(400, "error-running-script");
                 }
                 Ok(result) => {
-                    record.script_result = result;
-                    match interpret_script_result(record.script_result.as_ref(), separate) {
+                    let answer = match interpret_script_result(result.as_ref(), separate) {
                         ScriptDecision::Answer(a) => {
                             if a.status != 200 {
                                 record.error = a.body["error"].as_str().map(str::to_string);
                             }
-                            return a;
+                            a
                         }
                         ScriptDecision::Post {
-                            body: b,
+                            body,
+                            separate,
                             response,
                             user,
                         } => {
-                            body = b;
-                            script_response = response;
-                            if let Some(u) = user {
-                                match self.script_user(&u).await {
-                                    Some(u) => poster = Arc::new(u),
-                                    None => {
-                                        record.error =
-                                            Some("the script's `user` does not exist".into());
-                                        return HookAnswer::fail(400, "error-invalid-user");
-                                    }
+                            let poster = match user {
+                                None => Some(poster),
+                                Some(u) => self.script_user(u).await.map(Arc::new),
+                            };
+                            match poster {
+                                Some(poster) => {
+                                    self.post(i, &poster, body, separate, response, record)
+                                        .await
+                                }
+                                None => {
+                                    record.error =
+                                        Some("the script's `user` does not exist".into());
+                                    HookAnswer::fail(400, "error-invalid-user")
                                 }
                             }
                         }
-                    }
+                    };
+                    record.script_result = result;
+                    return answer;
                 }
             }
         }
         if body.is_empty() && !i.script_enabled {
             return HookAnswer::ok();
         }
+        self.post(i, &poster, &body, separate, None, record).await
+    }
+
+    /// Posts a hook's (or its script's) message to its destinations and says how to answer the sender.
+    async fn post(
+        &self,
+        i: &Arc<Integration>,
+        poster: &User,
+        body: &Map<String, Value>,
+        separate: bool,
+        script_response: Option<&Value>,
+        record: &mut HookRequest,
+    ) -> HookAnswer {
         let overriding = [body.get("channel"), body.get("roomId")]
             .into_iter()
             .flatten()
@@ -527,16 +546,15 @@ impl Integrations {
                 .collect(),
             _ => i.channel.clone(),
         };
-        let separate = body.get("separateResponse") == Some(&Value::Bool(true));
-        body.insert("bot".into(), json!({ "i": i.id }));
         let defaults = MessageDefaults {
             alias: i.alias.clone().unwrap_or_default(),
             avatar: i.avatar.clone().unwrap_or_default(),
             emoji: i.emoji.clone().unwrap_or_default(),
+            bot: Some(json!({ "i": i.id })),
         };
         let results = match self
             .chat
-            .post_payload(&poster, &targets, &body, &defaults, separate)
+            .post_payload(poster, &targets, body, &defaults, separate)
             .await
         {
             Ok(r) => r,
@@ -570,7 +588,8 @@ impl Integrations {
                 Err(e) => responses.push(json!({ "channel": r.target, "error": error_text(e) })),
             }
         }
-        if let Some(Value::Object(mut extra)) = script_response {
+        if let Some(Value::Object(extra)) = script_response {
+            let mut extra = extra.clone();
             extra.insert("success".into(), json!(true));
             return HookAnswer {
                 status: 200,
@@ -732,7 +751,7 @@ impl Integrations {
                                 json!({ "status": a.status, "response": a.body, "result": script_result, "logs": logs, "messages": [] }),
                             )
                         }
-                        ScriptDecision::Post { body, .. } => post_body = body,
+                        ScriptDecision::Post { body, .. } => post_body = body.clone(),
                     }
                 }
             }
@@ -756,6 +775,7 @@ impl Integrations {
             alias: i.alias.clone().unwrap_or_default(),
             avatar: i.avatar.clone().unwrap_or_default(),
             emoji: i.emoji.clone().unwrap_or_default(),
+            bot: None,
         };
         match build_content(&post_body, &defaults) {
             Ok(content) => {

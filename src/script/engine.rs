@@ -523,13 +523,13 @@ fn run_call(
                 &p.query,
                 &p.integration_id,
                 &p.token,
-                &p.content,
                 &p.content_raw,
                 &p.user[0],
                 &p.user[1],
                 &p.user[2],
             ];
-            invoke.call::<_, Value>((method, p.user_id.as_deref(), headers, Rest(parts)))
+            let content = p.content.as_deref();
+            invoke.call::<_, Value>((method, p.user_id.as_deref(), content, headers, Rest(parts)))
         }
     };
     let value = called.catch(ctx).map_err(|e| classify(shared, e))?;

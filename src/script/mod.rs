@@ -282,8 +282,9 @@ pub struct HookRequestParts {
     pub token: String,
     /// Only on the legacy route.
     pub user_id: Option<String>,
-    /// `content` (and `body`), as JSON text.
-    pub content: String,
+    /// `content` (and `body`) as JSON text, or `None` when `content_raw` is that text: a JSON body need not
+    /// be copied a second time.
+    pub content: Option<String>,
     pub content_raw: String,
     /// Lower-case header names and their values, alternating, joined by newlines (which no header holds).
     pub headers: String,

@@ -318,6 +318,7 @@ async fn test(
         alias: t.alias.clone(),
         avatar: t.avatar.clone(),
         emoji: t.emoji.clone(),
+        bot: None,
     };
     match build_content(&body, &defaults) {
         Ok(c) => {

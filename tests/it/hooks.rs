@@ -36,6 +36,9 @@ backend_tests! {
         assert_eq!(m["emoji"], ":rocket:");
         assert_eq!(m["bot"], json!({ "i": h.id }));
         assert_eq!(m["groupable"], false);
+        // A sender cannot make the message claim another integration.
+        s.post(None, &h.url, json!({ "text": "spoof", "bot": { "i": "spoofed" } })).await;
+        assert_eq!(s.latest("GENERAL", 1).await[0]["bot"], json!({ "i": h.id }));
 
         // Slack-style fields override the integration's defaults; icon_url wins over icon_emoji.
         s.post(None, &h.url, json!({ "text": "x", "username": "Grafana", "icon_url": "https://g.test/a.png", "icon_emoji": ":x:" })).await;
@@ -177,6 +180,7 @@ class Script {
     if (c.mode === 'nocontent') return { foo: 1 };
     if (c.mode === 'response') return { content: { text: 'with response' }, response: { id: 7 } };
     if (c.mode === 'async') return Promise.resolve({ content: { text: 'async ok' } });
+    if (c.mode === 'spoof') return { content: { text: 'spoof', bot: { i: 'spoofed' }, separateResponse: true } };
     console.log('call', this.calls, request.headers['x-custom']);
     return { content: {
       text: [this.calls, request.url.query.a, request.url_params.integrationId === request.url.pathname.split('/')[2],
@@ -210,6 +214,13 @@ class Script {
         assert_eq!(send(json!({ "mode": "response" })).await, (StatusCode::OK, json!({ "id": 7, "success": true })));
         assert_eq!(send(json!({ "mode": "async" })).await.0, StatusCode::OK);
         assert_eq!(s.latest("GENERAL", 1).await[0]["msg"], "async ok");
+        // The script's content decides `separateResponse`; the message is marked as this hook's whatever
+        // the script says.
+        let (st, v) = send(json!({ "mode": "spoof" })).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(v["responses"][0]["message"]["msg"], "spoof", "{v}");
+        assert_eq!(v["responses"][0]["message"]["bot"], json!({ "i": h.id }));
+        assert_eq!(s.latest("GENERAL", 1).await[0]["bot"], json!({ "i": h.id }));
 
         // The record of a call: logs, result, redacted secrets, no token.
         let rec = s.hook_history(&h).await;
@@ -217,6 +228,8 @@ class Script {
         assert_eq!(normal["logs"][0]["message"], "call 1 hdr");
         assert_eq!(normal["status"], 200);
         assert!(!normal["url"].as_str().unwrap().contains(&h.token));
+        let spoof = rec.iter().find(|r| r["content"]["mode"] == "spoof").unwrap();
+        assert_eq!(spoof["scriptResult"]["content"]["bot"], json!({ "i": "spoofed" }), "the record keeps what the script returned");
         let thrown = rec.iter().find(|r| r["content"]["mode"] == "throw").unwrap();
         assert_eq!(thrown["status"], 400);
         assert!(thrown["error"].as_str().unwrap().contains("boom"), "{thrown}");

@@ -335,13 +335,14 @@
       return instance[method](JSON.parse(argsJson));
     },
     // The same for an incoming hook: its `request` assembled from parts (see `HookRequestParts`).
-    invokeHookRequest: function (method, userId, headers, pathname, search, query, integrationId, token, content, contentRaw, uid, uname, uusername) {
+    // `content` is the JSON text of `request.content`, or undefined when that is the raw body itself.
+    invokeHookRequest: function (method, userId, content, headers, pathname, search, query, integrationId, token, contentRaw, uid, uname, uusername) {
       timers = [];
       pending.clear();
       if (instance === null || typeof instance[method] !== 'function') return kernel;
       var params = { integrationId: integrationId, token: token };
       if (userId != null) params.userId = userId;
-      var body = JSON.parse(content);
+      var body = JSON.parse(content === undefined ? contentRaw : content);
       var path = pathname + search;
       return instance[method]({
         request: {
