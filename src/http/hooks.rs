@@ -48,7 +48,7 @@ async fn call(
             path,
             query,
             headers,
-            body: body.to_vec(),
+            body,
         })
         .await;
     respond(answer)

@@ -31,7 +31,8 @@ pub struct HookCall {
     pub query: Option<String>,
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// The body as received (shared with the HTTP layer, not copied).
+    pub body: bytes::Bytes,
 }
 
 /// The answer to a hook call.
@@ -243,10 +244,10 @@ fn query_map(call: &HookCall) -> Map<String, Value> {
 /// The parts of a request record known before the hook runs. What comes from the request itself (URL,
 /// headers, body, parsed content) is filled in by [`complete_record`] when the record is written: most
 /// records of a busy hook are dropped before that, so the request path does not copy them.
-fn new_record(i: &Integration, call: &HookCall) -> HookRequest {
+fn new_record(integration_id: &str, call: &HookCall) -> HookRequest {
     HookRequest {
         id: new_id(),
-        integration_id: i.id.clone(),
+        integration_id: integration_id.to_string(),
         kind: "incoming-webhook".into(),
         created_at: now_ms(),
         method: call.method.clone(),
@@ -299,12 +300,8 @@ pub fn complete_record(r: &mut HookRequest, call: HookCall) {
         })
         .collect();
     r.body_truncated = call.body.len() > RECORDED_BODY_LIMIT;
-    let mut body = call.body;
-    body.truncate(RECORDED_BODY_LIMIT);
-    r.body = match String::from_utf8(body) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
+    r.body =
+        crate::util::lossy(&call.body[..call.body.len().min(RECORDED_BODY_LIMIT)]).into_owned();
 }
 
 /// What a script run decided. What it posts is read in place from its result, which the request's record
@@ -375,7 +372,7 @@ impl Integrations {
         else {
             return HookAnswer::fail(401, "Invalid integration id or token provided.");
         };
-        let mut record = new_record(&integration, &call);
+        let mut record = new_record(&integration.id, &call);
         let answer = self
             .run_hook(&integration, poster, &call, &token, &mut record)
             .await;
@@ -659,15 +656,15 @@ impl Integrations {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
                 .collect();
-            call.body = rec.body.clone().into_bytes();
+            call.body = rec.body.clone().into();
             if let Some((_, q)) = rec.url.split_once('?') {
                 call.query = Some(q.to_string());
             }
         } else if let Some(req) = p.get("request") {
             match req.get("body").or_else(|| req.get("content")) {
-                Some(Value::String(s)) => call.body = s.clone().into_bytes(),
+                Some(Value::String(s)) => call.body = s.clone().into(),
                 Some(v) if !v.is_null() => {
-                    call.body = v.to_string().into_bytes();
+                    call.body = v.to_string().into();
                     call.headers
                         .push(("content-type".into(), "application/json".into()));
                 }
@@ -910,7 +907,7 @@ mod tests {
                 path: "/hooks/i1/t%2Fk".into(),
                 query: query.map(str::to_string),
                 headers,
-                body: br#"{"text":"hi","n":[1,{"x":null}]}"#.to_vec(),
+                body: bytes::Bytes::from_static(br#"{"text":"hi","n":[1,{"x":null}]}"#),
             };
             let content = obj(parse_body(Some("application/json"), &call.body));
             let raw = crate::util::lossy(&call.body);
@@ -1006,7 +1003,7 @@ mod tests {
                 path: "/hooks/i1/tk".into(),
                 query: None,
                 headers,
-                body: body.to_vec(),
+                body: bytes::Bytes::copy_from_slice(body),
             };
             let content = obj(parse_body(
                 Some(content_type).filter(|c| !c.is_empty()),
@@ -1085,5 +1082,38 @@ mod tests {
         assert!(is_secret_header("Authorization"));
         assert!(is_secret_header("x-gitlab-token"));
         assert!(!is_secret_header("content-type"));
+    }
+
+    /// A record keeps the body up to the recording limit; a character cut in half there becomes U+FFFD, and
+    /// the record says it was cut.
+    #[test]
+    fn records_keep_the_body_up_to_the_limit() {
+        let call = |body: Vec<u8>| HookCall {
+            path: "/hooks/id/tok".into(),
+            token: "tok".into(),
+            method: "POST".into(),
+            body: body.into(),
+            ..Default::default()
+        };
+        let mut small = new_record("id", &call(vec![]));
+        complete_record(&mut small, call(br#"{"text":"hi"}"#.to_vec()));
+        assert_eq!(
+            (small.body.as_str(), small.body_truncated),
+            (r#"{"text":"hi"}"#, false)
+        );
+        assert_eq!(small.url, "/hooks/id/***");
+
+        // "é" is two bytes; put its first byte last before the limit.
+        let mut big = vec![b'a'; RECORDED_BODY_LIMIT - 1];
+        big.extend("é and more".as_bytes());
+        let mut r = new_record("id", &call(vec![]));
+        complete_record(&mut r, call(big));
+        assert!(r.body_truncated);
+        assert_eq!(r.body.chars().count(), RECORDED_BODY_LIMIT);
+        assert!(
+            r.body.ends_with("a\u{FFFD}"),
+            "{:?}",
+            &r.body[r.body.len() - 8..]
+        );
     }
 }

@@ -199,7 +199,7 @@ async fn test(
                 (k.to_ascii_lowercase(), v)
             })
             .collect(),
-        body: t.payload.clone().into_bytes(),
+        body: t.payload.clone().into(),
         ..Default::default()
     };
     if !call.headers.iter().any(|(k, _)| k == "content-type") {
