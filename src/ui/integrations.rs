@@ -306,8 +306,6 @@ async fn test(
         }))
         .into_response());
     };
-    let mut body = body;
-    body.insert("bot".into(), json!({ "i": "TEST" }));
     let target = body
         .get("channel")
         .or_else(|| body.get("roomId"))
@@ -318,7 +316,7 @@ async fn test(
         alias: t.alias.clone(),
         avatar: t.avatar.clone(),
         emoji: t.emoji.clone(),
-        bot: None,
+        bot: Some(json!({ "i": "TEST" })),
     };
     match build_content(&body, &defaults) {
         Ok(c) => {
