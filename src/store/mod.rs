@@ -1698,11 +1698,9 @@ impl HistoryRow {
     }
 }
 
-fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&MessageRow], per: usize) {
-    if msgs.is_empty() {
-        return;
-    }
-    // One counter update per room: the count, and the newest message as `lastMessage`.
+/// The room counter updates a group of new messages needs: per room, how many messages it gained and
+/// which of them (an index into `msgs`) is the newest, to become its `lastMessage`.
+pub(crate) fn room_counters<'a>(msgs: &[&'a MessageRow]) -> Vec<(&'a str, i64, usize)> {
     let mut rooms: Vec<(&str, i64, usize)> = Vec::new();
     for (i, m) in msgs.iter().enumerate() {
         match rooms.iter_mut().find(|(rid, _, _)| *rid == m.rid) {
@@ -1715,11 +1713,28 @@ fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&MessageRow], per: usize) {
             None => rooms.push((&m.rid, 1, i)),
         }
     }
-    let counters: Vec<Stmt> = rooms
+    rooms
+}
+
+/// SQL of the room counter update, shared by both backends' group commits. Messages are stamped when they
+/// are made, and concurrent requests can reach the writer out of that order (or a failed group is applied
+/// again job by job), so a group's newest message replaces the room's `lastMessage` only when it is not
+/// older than the one already there.
+pub(crate) const ROOM_COUNTER_SQL: &str = "UPDATE rooms SET msgs = msgs + $2, \
+     last_message = CASE WHEN lm IS NULL OR lm <= $3 THEN $4 ELSE last_message END, \
+     lm = CASE WHEN lm IS NULL OR lm < $3 THEN $3 ELSE lm END, \
+     updated_at = CASE WHEN updated_at < $3 THEN $3 ELSE updated_at END WHERE id = $1";
+
+fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&MessageRow], per: usize) {
+    if msgs.is_empty() {
+        return;
+    }
+    // One counter update per room: the count, and the newest message as `lastMessage`.
+    let counters: Vec<Stmt> = room_counters(msgs)
         .into_iter()
         .map(|(rid, n, last)| {
             Stmt::fixed(
-                "UPDATE rooms SET msgs = msgs + $2, lm = $3, last_message = $4, updated_at = $3 WHERE id = $1",
+                ROOM_COUNTER_SQL,
                 args![rid, n, msgs[last].ts, msgs[last].doc.as_str()],
             )
         })
