@@ -413,6 +413,12 @@ impl Integrations {
                 body: json!({ "success": false, "error": "You must be logged in to do this.", "status": "error", "message": "You must be logged in to do this." }),
             };
         };
+        if call.method.eq_ignore_ascii_case("HEAD") {
+            // A probe, not a delivery: Trello, for one, checks a callback URL with HEAD before it registers
+            // the webhook. Answered as a GET would be, but nothing runs and nothing is posted (HEAD must not
+            // change anything, and a blank message per probe is what users of other servers complain of).
+            return HookAnswer::ok();
+        }
         let is_get = call.method.eq_ignore_ascii_case("GET");
         let content_type = call.content_type();
         let parsed = if is_get {

@@ -222,6 +222,15 @@ class Script {
         assert_eq!(v["responses"][0]["message"]["bot"], json!({ "i": h.id }));
         assert_eq!(s.latest("GENERAL", 1).await[0]["bot"], json!({ "i": h.id }));
 
+        // HEAD (a sender checking the URL, as Trello does before it registers a webhook) is answered like a
+        // GET but runs and posts nothing, even with a script; a wrong token is still refused.
+        let before = s.latest("GENERAL", 1).await[0]["_id"].clone();
+        let head = s.client.head(s.url(&h.url)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK);
+        let wrong = s.client.head(s.url(&format!("/hooks/{}/wrong", h.id))).send().await.unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(s.latest("GENERAL", 1).await[0]["_id"], before, "HEAD posted a message");
+
         // The record of a call: logs, result, redacted secrets, no token.
         let rec = s.hook_history(&h).await;
         let normal = rec.iter().rev().find(|r| r["content"]["mode"] == "normal").unwrap();
