@@ -8,8 +8,10 @@ connection, and prints the user-space instructions per request and the functions
 them. Requests go one at a time, so every message is its own group commit: the database part is larger
 here than under load, where a commit is shared by many messages.
 
-Usage: bench/instructions.py [--requests 500] [--top 25] [--payload FILE] [--binary target/release/switchboard]
-(--payload: a JSON file to post instead of bench/hooks.py's small body)
+Usage: bench/instructions.py [--requests 500] [--top 25] [--payload FILE] [--per-thread]
+                             [--binary target/release/switchboard]
+(--payload: a JSON file to post instead of bench/hooks.py's small body; --per-thread: also count each thread
+on its own — HTTP workers, script threads, the SQLite writer — named by the functions it ran most)
 Needs: valgrind (Debian package `valgrind`), a release build (`cargo build --release`).
 """
 import argparse
@@ -55,6 +57,7 @@ def main():
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--binary", default="target/release/switchboard")
     ap.add_argument("--payload", help="a JSON file to post instead of the small body of bench/hooks.py")
+    ap.add_argument("--per-thread", action="store_true", help="also print each thread's instructions")
     args = ap.parse_args()
     body = hooks.BODY
     if args.payload:
@@ -72,10 +75,11 @@ def main():
     env = dict(os.environ, SWITCHBOARD_ADMIN_PASSWORD="bench-pass", SWITCHBOARD_LOG="warn", RUST_LOG="warn")
     server = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--compress-strings=no",
-         "--compress-pos=no", args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir",
+         "--compress-pos=no", *(["--separate-threads=yes"] if args.per_thread else []), args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir",
          os.path.join(tmp, "data")],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = {}
+    threads = {}
     try:
         for _ in range(600):  # the server starts slowly under valgrind
             try:
@@ -112,7 +116,9 @@ def main():
                     break
                 time.sleep(0.1)
             time.sleep(0.5)  # let callgrind finish writing
-            results[name] = self_costs(new.pop())
+            per = [self_costs(p) for p in sorted(new)]
+            threads[name] = [c for c in per if sum(c.values())]
+            results[name] = sum(per, collections.Counter())
     finally:
         server.terminate()
         try:
@@ -126,6 +132,12 @@ def main():
           "SQLite synchronous=full\n")
     for name, cost in results.items():
         print(f"{name:<20} {sum(cost.values()) / n:>10,.0f}")
+    if args.per_thread:
+        for name, per in threads.items():
+            print(f"\n{name}, by thread (instructions per request; the three functions it ran most)")
+            for cost in sorted(per, key=lambda c: -sum(c.values())):
+                top = ", ".join(fn.split("(")[0][-40:] for fn, _ in cost.most_common(3))
+                print(f"{sum(cost.values()) / n:>10,.0f}  {top}")
     for name, cost in results.items():
         total = sum(cost.values())
         print(f"\n{name}: the {args.top} functions that executed the most instructions (callees excluded)")
