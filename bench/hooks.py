@@ -121,6 +121,15 @@ def start_server(args, prefix, **extra_env):
     return server, tmp, base, {"X-User-Id": login["userId"], "X-Auth-Token": login["authToken"]}
 
 
+def create_hook(base, auth, name, script=None):
+    """Creates an incoming hook posting to #general as rocket.cat, with `script` if given; returns its path
+    (`/hooks/<id>/<token>`)."""
+    i = call(base, "/api/v1/integrations.create", {
+        "type": "webhook-incoming", "name": name, "enabled": True, "username": "rocket.cat",
+        "channel": "#general", "scriptEnabled": script is not None, "script": script or ""}, auth)["integration"]
+    return f"/hooks/{i['_id']}/{i['token']}"
+
+
 def stop_server(server, tmp):
     server.send_signal(signal.SIGTERM)
     try:
@@ -148,10 +157,7 @@ def main():
     try:
         hooks = {}
         for name, script in (("plain", None), ("script", SCRIPT)):
-            i = call(base, "/api/v1/integrations.create", {
-                "type": "webhook-incoming", "name": name, "enabled": True, "username": "rocket.cat",
-                "channel": "#general", "scriptEnabled": script is not None, "script": script or ""}, auth)["integration"]
-            hooks[name] = f"{base}/hooks/{i['_id']}/{i['token']}"
+            hooks[name] = base + create_hook(base, auth, name, script)
         lua = write_post_lua(tmp, BODY)
         before = call(base, "/api/v1/channels.messages?roomId=GENERAL&count=1", headers=auth)["total"]
         # Warm up every route (script runtime, caches, SQLite pages) before measuring.

@@ -100,11 +100,7 @@ def main():
                     raise SystemExit(f"{path} answered {r.status}")
 
         for name, script in (("hook, no script", None), ("hook, with script", hooks.SCRIPT)):
-            i = hooks.call(base, "/api/v1/integrations.create", {
-                "type": "webhook-incoming", "name": name, "enabled": True, "username": "rocket.cat",
-                "channel": "#general", "scriptEnabled": script is not None, "script": script or ""},
-                auth)["integration"]
-            path = f"/hooks/{i['_id']}/{i['token']}"
+            path = hooks.create_hook(base, auth, name, script)
             send(path, 100)  # loads the script, fills the caches
             subprocess.run(["callgrind_control", "--zero", str(server.pid)], capture_output=True, check=True)
             send(path, args.requests)

@@ -57,11 +57,7 @@ def main():
         urls = {"info": (f"{base}/api/info", None)}
         lua = hooks.write_post_lua(tmp, hooks.BODY)
         for kind, script in (("plain", None), ("script", hooks.SCRIPT)):
-            i = hooks.call(base, "/api/v1/integrations.create", {
-                "type": "webhook-incoming", "name": kind, "enabled": True, "username": "rocket.cat",
-                "channel": "#general", "scriptEnabled": script is not None, "script": script or ""},
-                auth)["integration"]
-            urls[kind] = (f"{base}/hooks/{i['_id']}/{i['token']}", lua)
+            urls[kind] = (base + hooks.create_hook(base, auth, kind, script), lua)
         routes = a.routes.split(",")
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
         for r in routes:
