@@ -677,8 +677,9 @@ mod tests {
                 doc: format!(r#"{{"_id":"{id}"}}"#),
             }))
         };
-        // Queued together so that they share one group: the duplicate "a" fails that group, and the jobs are
-        // then applied one at a time.
+        // Queued together, so they usually share one group, which the duplicate "a" fails; its jobs are then
+        // applied one at a time. Either way "d", committed after the newer "b", must not become r1's
+        // `lastMessage`.
         let jobs = vec![
             vec![row("a", "r1", 10), row("b", "r1", 30)],
             vec![row("c", "r2", 20)],
