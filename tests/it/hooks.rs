@@ -245,6 +245,99 @@ class Script {
         s.stop().await;
     }
 
+    // The idioms of published Rocket.Chat scripts for GitLab, Alertmanager and the like, in one script of our
+    // own: a top-level helper and a `String.prototype` extension, a class field, dispatch on a sender's
+    // header or on the query, a module-level `Map` and an undeclared global that outlive the call,
+    // `Object.entries`, `normalize`, template literals, `Date#toUTCString`, Slack-style `username` and
+    // `icon_emoji`, attachments with fields, and `{ error }` answers.
+    async fn published_script_idioms(s: TestServer) {
+        let script = r#"
+String.prototype.capitalizeFirst = function () { return this.charAt(0).toUpperCase() + this.slice(1); };
+const seen = new Map();
+const COLORS = { firing: '#e01e5a', resolved: '#2eb67d' };
+function ascii(text) { return text.normalize('NFD').replace(/[\u0300-\u036f]/g, ''); }
+
+class Script {
+  log = function (what) { console.log('[hook] ' + what); };
+
+  process_incoming_request({ request }) {
+    const event = request.headers['x-gitlab-event'] || request.url.query.event || 'unknown';
+    this.log(event);
+    if (event === 'Push Hook') {
+      const c = request.content;
+      if (seen.has(c.checkout_sha)) return;
+      seen.set(c.checkout_sha, true);
+      lastPusher = c.user_name;
+      const lines = c.commits.map(k => `[${k.id.slice(0, 8)}](${k.url}) ${k.message.trim()}`);
+      const fields = Object.entries({ Branch: c.ref.replace('refs/heads/', ''), Repo: c.project.path_with_namespace })
+        .map(([title, value]) => ({ title, value, short: true }));
+      return { content: {
+        username: ascii(c.user_name),
+        icon_emoji: ':fox_face:',
+        text: `${c.user_name} pushed ${c.total_commits_count} commit(s) to ${c.project.name.capitalizeFirst()}`,
+        attachments: [{ text: lines.join('\n'), fields }],
+      } };
+    }
+    if (event === 'alert') {
+      const alerts = request.content.alerts;
+      return { content: {
+        text: alerts.map(a => `${a.status.toUpperCase()}: ${a.labels.alertname} since ${new Date(a.startsAt).toUTCString()}`).join('\n'),
+        attachments: alerts.map(a => ({ color: COLORS[a.status], title: a.annotations.summary })),
+      } };
+    }
+    return { error: `unsupported event ${event} (last push by ${typeof lastPusher === 'undefined' ? 'nobody' : lastPusher})` };
+  }
+}"#;
+        let h = s.hook("#general", Some(script), json!({})).await;
+        let push = json!({
+            "object_kind": "push", "ref": "refs/heads/main", "checkout_sha": "12345678deadbeef", "user_name": "José",
+            "total_commits_count": 2, "project": { "name": "switchboard", "path_with_namespace": "team/switchboard" },
+            "commits": [
+                { "id": "12345678deadbeef", "url": "https://git.test/c/1", "message": "first\n" },
+                { "id": "abcdef0123456789", "url": "https://git.test/c/2", "message": "  second" }
+            ]
+        });
+        let send_push = || async {
+            let r = s.client.post(s.url(&h.url)).header("X-Gitlab-Event", "Push Hook").json(&push).send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        };
+        assert_eq!(send_push().await, (StatusCode::OK, json!({ "success": true })));
+        let m = &s.latest("GENERAL", 1).await[0];
+        assert_eq!(m["msg"], "José pushed 2 commit(s) to Switchboard");
+        assert_eq!((m["alias"].clone(), m["emoji"].clone()), (json!("Jose"), json!(":fox_face:")));
+        assert_eq!(m["attachments"][0]["text"], "[12345678](https://git.test/c/1) first\n[abcdef01](https://git.test/c/2) second");
+        assert_eq!(
+            m["attachments"][0]["fields"],
+            json!([{ "title": "Branch", "value": "main", "short": true }, { "title": "Repo", "value": "team/switchboard", "short": true }])
+        );
+        // The same push again: the script's module-level Map remembers it, and nothing is posted.
+        let first = m["_id"].clone();
+        assert_eq!(send_push().await, (StatusCode::OK, json!({ "success": true })));
+        assert_eq!(s.latest("GENERAL", 1).await[0]["_id"], first);
+
+        let alert = json!({ "version": "4", "status": "firing", "alerts": [
+            { "status": "firing", "labels": { "alertname": "DiskFull" }, "annotations": { "summary": "/var at 98%" }, "startsAt": "2026-11-03T10:00:00Z" },
+            { "status": "resolved", "labels": { "alertname": "HighLoad" }, "annotations": { "summary": "load back to 1" }, "startsAt": "2026-11-02T23:05:09.120Z" }
+        ] });
+        let (st, _) = s.post(None, &format!("{}?event=alert", h.url), alert).await;
+        assert_eq!(st, StatusCode::OK);
+        let m = &s.latest("GENERAL", 1).await[0];
+        assert_eq!(m["msg"], "FIRING: DiskFull since Tue, 03 Nov 2026 10:00:00 GMT\nRESOLVED: HighLoad since Mon, 02 Nov 2026 23:05:09 GMT");
+        assert_eq!(
+            m["attachments"],
+            json!([{ "color": "#e01e5a", "title": "/var at 98%" }, { "color": "#2eb67d", "title": "load back to 1" }])
+        );
+
+        // An event the script does not know: its `{ error }` is the answer; the undeclared global set by an
+        // earlier call is still there.
+        let (st, v) = s.post(None, &h.url, json!({ "anything": 1 })).await;
+        assert_eq!((st, v), (StatusCode::BAD_REQUEST, json!({ "success": false, "error": "unsupported event unknown (last push by José)" })));
+        let rec = s.hook_history(&h).await;
+        let logs: Vec<&str> = rec.iter().rev().map(|r| r["logs"][0]["message"].as_str().unwrap()).collect();
+        assert_eq!(logs, ["[hook] Push Hook", "[hook] Push Hook", "[hook] alert", "[hook] unknown"]);
+        s.stop().await;
+    }
+
     async fn request_history_redacts_and_keeps_the_newest(s: TestServer) {
         let h = s.hook("#general", None, json!({})).await;
         let r = s
