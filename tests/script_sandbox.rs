@@ -242,10 +242,32 @@ async fn failures_are_distinguished() {
     match o.result {
         Err(ScriptFailure::Thrown(e)) => {
             assert_eq!(e.name, "TypeError");
+            assert!(e.stack.starts_with("TypeError: "), "{e:?}");
             assert!(e.stack.contains("integration-script.js"), "{e:?}");
         }
         other => panic!("{other:?}"),
     }
+    // What a script finds in `e.stack` has V8's shape, as under Rocket.Chat: the `name: message` line, then
+    // the script's own frames, none of the engine's; `console.log(e)` prints the same.
+    let o = run(
+        &h,
+        "function inner() { throw new TypeError('bad input') }\nclass Script { a() { try { inner() } catch (e) { console.log(e); return e.stack } } }",
+        "a",
+        json!({}),
+    )
+    .await;
+    let stack = o.result.clone().unwrap().unwrap();
+    let stack = stack.as_str().unwrap();
+    assert!(
+        stack.starts_with("TypeError: bad input\n    at inner (integration-script.js:1:"),
+        "{stack}"
+    );
+    assert!(
+        stack.contains("\n    at a (integration-script.js:2:"),
+        "{stack}"
+    );
+    assert!(!stack.contains("kernel.js"), "{stack}");
+    assert_eq!(o.logs[0].message, stack);
     let o = run(&h, "class Script { a() { throw 'plain' } }", "a", json!({})).await;
     assert!(matches!(o.result, Err(ScriptFailure::Thrown(ref e)) if e.message == "plain"));
     let o = run(

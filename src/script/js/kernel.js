@@ -53,6 +53,28 @@
   });
   lock('__sb_rt', classRuntime);
 
+  // ---- error stacks as V8 writes them ----
+  // Rocket.Chat runs scripts in V8, where `error.stack` starts with the error's `name: message` line and the
+  // frames follow. Scripts that catch an error and post `e.stack` expect that text. QuickJS lists the frames
+  // only, and would list this kernel's own frames too, which are none of the script's business.
+  Error.prepareStackTrace = function (error, sites) {
+    var name = 'Error', message = '';
+    try {
+      if (error.name !== undefined) name = String(error.name);
+      if (error.message !== undefined) message = String(error.message);
+    } catch (e) { /* a throwing getter: keep the defaults */ }
+    var out = name === '' ? message : message === '' ? name : name + ': ' + message;
+    for (var i = 0; i < sites.length; i++) {
+      var site = sites[i];
+      var file = site.getFileName();
+      if (file === 'kernel.js') continue;
+      var fn = site.getFunctionName();
+      var where = site.isNative() ? 'native' : file + ':' + site.getLineNumber() + ':' + site.getColumnNumber();
+      out += '\n    at ' + (fn ? fn + ' (' + where + ')' : where);
+    }
+    return out;
+  };
+
   // ---- inspection for console output ----
   function inspect(v, depth, seen) {
     if (v === null) return 'null';
@@ -62,7 +84,12 @@
     if (t === 'number' || t === 'boolean' || t === 'bigint') return String(v);
     if (t === 'symbol') return v.toString();
     if (t === 'function') return '[Function' + (v.name ? ': ' + v.name : ' (anonymous)') + ']';
-    if (v instanceof Error) return v.stack ? String(v.name) + ': ' + v.message + '\n' + v.stack : String(v);
+    if (v instanceof Error) {
+      if (!v.stack) return String(v);
+      var stack = String(v.stack);
+      // Stacks start with the `name: message` line (see above) unless a script replaced prepareStackTrace.
+      return stack.indexOf(String(v.name)) === 0 ? stack : String(v.name) + ': ' + v.message + '\n' + stack;
+    }
     if (v instanceof Date) return isNaN(v) ? 'Invalid Date' : v.toISOString();
     if (v instanceof RegExp) return String(v);
     if (seen.indexOf(v) >= 0) return '[Circular]';
