@@ -1725,6 +1725,10 @@ pub(crate) const ROOM_COUNTER_SQL: &str = "UPDATE rooms SET msgs = msgs + $2, \
      lm = CASE WHEN lm IS NULL OR lm < $3 THEN $3 ELSE lm END, \
      updated_at = CASE WHEN updated_at < $3 THEN $3 ELSE updated_at END WHERE id = $1";
 
+/// The head of every message insert; the rows' placeholders follow (both backends' group commits).
+pub(crate) const MESSAGE_INSERT: &str =
+    "INSERT INTO messages (id, rid, ts, tmid, t, updated_at, doc) VALUES ";
+
 fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&MessageRow], per: usize) {
     if msgs.is_empty() {
         return;
@@ -1751,13 +1755,6 @@ fn msg_stmts(out: &mut Vec<Stmt>, msgs: &[&MessageRow], per: usize) {
             m.doc.as_str()
         ]);
     }
-    insert_rows(
-        out,
-        "INSERT INTO messages (id, rid, ts, tmid, t, updated_at, doc) VALUES ",
-        "",
-        7,
-        a,
-        per,
-    );
+    insert_rows(out, MESSAGE_INSERT, "", 7, a, per);
     out.extend(counters);
 }

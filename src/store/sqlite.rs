@@ -212,17 +212,16 @@ impl WriterThread {
 }
 
 /// Inserts new messages and updates their rooms' counters. This is the busiest statement of the server (one
-/// per hook call and chat message), so it is prepared once with SQLite's own `?N` parameters and bound from
-/// the rows as they are: no SQL text is built, rewritten or hashed per row, and no document is copied.
+/// per hook call and chat message), so it is prepared once per group with SQLite's own `?N` parameters and
+/// bound from the rows as they are: no SQL text is built, rewritten or hashed per row, and no document is
+/// copied.
 fn insert_messages(conn: &rusqlite::Connection, msgs: &[&super::MessageRow]) -> DbResult<()> {
     if msgs.is_empty() {
         return Ok(());
     }
-    let mut insert = conn
-        .prepare_cached(
-            "INSERT INTO messages (id, rid, ts, tmid, t, updated_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .map_err(db_error)?;
+    // The text is made once per group, for the statement cache's lookup; the rows reuse the statement.
+    let sql = format!("{}(?1, ?2, ?3, ?4, ?5, ?6, ?7)", super::MESSAGE_INSERT);
+    let mut insert = conn.prepare_cached(&sql).map_err(db_error)?;
     for m in msgs {
         insert
             .execute(rusqlite::params![
