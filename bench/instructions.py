@@ -4,9 +4,10 @@ machine's load, for comparing two builds of the request path where req/s on a sh
 
 Starts the release binary under callgrind on a fresh SQLite database, creates the plain and the scripted
 hook of bench/hooks.py, warms each up, then sends N requests to each, one at a time over one keep-alive
-connection, and prints the user-space instructions per request and the functions that executed most of
-them. Requests go one at a time, so every message is its own group commit: the database part is larger
-here than under load, where a commit is shared by many messages.
+connection, and prints the user-space instructions and the calls into the allocators (Rust's and the C
+library's) per request, and the functions that executed most of the instructions. Requests go one at a time,
+so every message is its own group commit: the database part is larger here than under load, where a commit
+is shared by many messages.
 
 Usage: bench/instructions.py [--requests 500] [--top 25] [--payload FILE] [--per-thread]
                              [--binary target/release/switchboard]
@@ -29,18 +30,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hooks  # noqa: E402  (the same hooks, script and body as bench/hooks.py)
 
 
+# Allocator entry points: Rust's global allocator (mimalloc) and the C library's, which SQLite uses.
+ALLOCATORS = ("mi_malloc_aligned", "mi_zalloc_aligned", "mi_realloc_aligned", "mi_malloc", "mi_zalloc",
+              "mi_realloc", "malloc", "calloc", "realloc")
+
+
 def self_costs(path):
-    """Instructions executed in each function itself (callees excluded), from a callgrind output file
-    written with uncompressed names."""
+    """Instructions executed in each function itself (callees excluded), and the calls into the allocator
+    by each function outside it, from a callgrind output file written with uncompressed names."""
     cost = collections.Counter()
-    fn = None
+    allocs = collections.Counter()
+    fn = cfn = None
     call_line = False
     with open(path, errors="replace") as f:
         for line in f:
             if line.startswith("fn="):
                 fn = line[3:].strip()
+            elif line.startswith("cfn="):
+                cfn = line[4:].strip().split("(")[0].split("@")[0]
             elif line.startswith("calls="):
                 call_line = True  # the next cost line is the callee's inclusive cost
+                caller = (fn or "").split("(")[0]
+                if cfn in ALLOCATORS and not caller.startswith(("mi_", "_mi_")) and caller not in ALLOCATORS:
+                    allocs[caller] += int(line[6:].split()[0])
             elif line[:1].isdigit() or line[:1] in "+-*":
                 parts = line.split()
                 if len(parts) >= 2:
@@ -48,7 +60,7 @@ def self_costs(path):
                         call_line = False
                     else:
                         cost[fn] += int(parts[1])
-    return cost
+    return cost, allocs
 
 
 def main():
@@ -113,8 +125,9 @@ def main():
                 time.sleep(0.1)
             time.sleep(0.5)  # let callgrind finish writing
             per = [self_costs(p) for p in sorted(new)]
-            threads[name] = [c for c in per if sum(c.values())]
-            results[name] = sum(per, collections.Counter())
+            threads[name] = [(c, a) for c, a in per if sum(c.values())]
+            results[name] = (sum((c for c, _ in per), collections.Counter()),
+                             sum((a for _, a in per), collections.Counter()))
     finally:
         server.terminate()
         try:
@@ -126,15 +139,20 @@ def main():
     n = args.requests
     print(f"\nuser-space instructions per request, {n} requests of {len(body)} bytes one at a time, "
           "SQLite synchronous=full\n")
-    for name, cost in results.items():
-        print(f"{name:<20} {sum(cost.values()) / n:>10,.0f}")
+    print(f"{'':<20} {'instructions':>12} {'allocations':>12}")
+    for name, (cost, allocs) in results.items():
+        print(f"{name:<20} {sum(cost.values()) / n:>12,.0f} {sum(allocs.values()) / n:>12,.1f}")
     if args.per_thread:
         for name, per in threads.items():
-            print(f"\n{name}, by thread (instructions per request; the three functions it ran most)")
-            for cost in sorted(per, key=lambda c: -sum(c.values())):
+            print(f"\n{name}, by thread (instructions and allocations per request; the three functions it ran most)")
+            for cost, allocs in sorted(per, key=lambda c: -sum(c[0].values())):
                 top = ", ".join(fn.split("(")[0][-40:] for fn, _ in cost.most_common(3))
-                print(f"{sum(cost.values()) / n:>10,.0f}  {top}")
-    for name, cost in results.items():
+                print(f"{sum(cost.values()) / n:>10,.0f} {sum(allocs.values()) / n:>7,.1f}  {top}")
+    for name, (_, allocs) in results.items():
+        print(f"\n{name}: the {args.top} functions that called the allocators most (per request)")
+        for fn, c in allocs.most_common(args.top):
+            print(f"{c / n:>10,.1f}  {fn[:120]}")
+    for name, (cost, _) in results.items():
         total = sum(cost.values())
         print(f"\n{name}: the {args.top} functions that executed the most instructions (callees excluded)")
         for fn, c in cost.most_common(args.top):

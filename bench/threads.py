@@ -10,7 +10,7 @@ it is printed per request, grouped by thread name, with what is left of the two 
   idle per request = (CPUs x wall time - server CPU - wrk CPU) / requests
 
 Linux only (it reads /proc). Usage: bench/threads.py [--routes info,plain,script] [--duration 8]
-[--connections 64] [--binary target/release/switchboard]
+[--connections 64] [--synchronous full] [--binary target/release/switchboard]
 Needs: wrk (Debian package `wrk`), a release build (`cargo build --release`).
 """
 import argparse
@@ -47,10 +47,11 @@ def main():
     ap.add_argument("--duration", type=int, default=8)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--binary", default="target/release/switchboard")
+    ap.add_argument("--synchronous", default="full", help="SQLite durability: full or normal")
     a = ap.parse_args()
     if not os.path.exists(a.binary):
         sys.exit(f"{a.binary} is missing: run cargo build --release")
-    args = argparse.Namespace(binary=a.binary, synchronous="full", duration=a.duration,
+    args = argparse.Namespace(binary=a.binary, synchronous=a.synchronous, duration=a.duration,
                               connections=a.connections, threads=1)
     server, tmp, base, auth = hooks.start_server(args, "sb-threads-")
     try:
