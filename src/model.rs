@@ -538,6 +538,15 @@ impl OutgoingHistory {
     }
 }
 
+/// A message a hook call posted, as its record shows it: `{channel, messageId, rid}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PostedMessage {
+    pub channel: String,
+    #[serde(rename = "messageId")]
+    pub message_id: String,
+    pub rid: String,
+}
+
 /// One recorded call of an incoming hook (what arrived, what the script said, what was posted).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HookRequest {
@@ -571,8 +580,8 @@ pub struct HookRequest {
     pub script_result: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The messages posted, as `{channel, messageId, rid}`.
-    pub messages: Vec<Value>,
+    /// The messages posted.
+    pub messages: Vec<PostedMessage>,
     pub status: u16,
     pub response: Value,
     #[serde(rename = "scriptMs")]

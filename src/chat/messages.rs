@@ -263,7 +263,8 @@ pub fn build_content(
         Some(Value::Bool(b)) => b.to_string(),
         Some(_) => return Err(match_error("string", "text")),
     };
-    let mut extra = Map::new();
+    // Room for every field a message gets here and in `finish_and_insert`, so the map is not regrown.
+    let mut extra = Map::with_capacity(12);
     let alias = non_empty(f.username)
         .or(non_empty(f.alias))
         .unwrap_or(&defaults.alias);

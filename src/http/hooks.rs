@@ -4,6 +4,7 @@
 //! which manage outgoing integrations and authenticate with an incoming integration's id and token.
 
 use axum::extract::{Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,7 +13,10 @@ use serde_json::json;
 
 use super::{read_body, AppState};
 use crate::error::Error;
-use crate::integrations::incoming::{HookAnswer, HookCall};
+use crate::integrations::incoming::{AnswerBody, HookAnswer, HookCall};
+
+/// The answer to nearly every hook call, as sent.
+const SUCCESS: &str = r#"{"success":true}"#;
 
 async fn call(
     state: &AppState,
@@ -56,8 +60,8 @@ async fn call(
 
 fn respond(a: HookAnswer) -> Response {
     if a.status == 429 {
-        let limit = a.body["rateLimit"]["limit"].as_u64().unwrap_or(0);
-        let reset = a.body["rateLimit"]["reset"].as_i64().unwrap_or(0);
+        let limit = a.body.field("rateLimit")["limit"].as_u64().unwrap_or(0);
+        let reset = a.body.field("rateLimit")["reset"].as_i64().unwrap_or(0);
         let wait = ((reset - crate::util::now_ms()).max(1000) / 1000) as u64;
         let mut r = Error::TooManyRequests {
             wait_secs: wait,
@@ -69,7 +73,15 @@ fn respond(a: HookAnswer) -> Response {
         return r;
     }
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut r = (status, Json(a.body)).into_response();
+    let mut r = match a.body {
+        AnswerBody::Success => (
+            status,
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            SUCCESS,
+        )
+            .into_response(),
+        AnswerBody::Json(v) => (status, Json(v)).into_response(),
+    };
     cors(&mut r);
     r
 }
@@ -104,15 +116,12 @@ async fn info(
 ) -> Response {
     match state.integrations.hook_target(&id).await {
         Ok(Some((i, _))) if i.is_incoming() && crate::util::secure_eq(&i.token, &token) => {
-            respond(HookAnswer {
-                status: 200,
-                body: json!({ "success": true }),
-            })
+            respond(HookAnswer::ok())
         }
-        _ => respond(HookAnswer {
-            status: 401,
-            body: json!({ "success": false, "error": "Invalid integration id or token provided." }),
-        }),
+        _ => respond(HookAnswer::fail(
+            401,
+            "Invalid integration id or token provided.",
+        )),
     }
 }
 

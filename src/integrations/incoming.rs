@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use super::Integrations;
 use crate::chat::messages::{build_content, MessageDefaults};
 use crate::error::{Error, Result};
-use crate::model::{HookRequest, Integration, User};
+use crate::model::{HookRequest, Integration, PostedMessage, User};
 use crate::script::{HookRequestParts, LogLine, ScriptArgs, ScriptKey};
 use crate::util::{new_id, now_ms, secure_eq, DateStyle};
 
@@ -39,7 +39,33 @@ pub struct HookCall {
 #[derive(Clone, Debug)]
 pub struct HookAnswer {
     pub status: u16,
-    pub body: Value,
+    pub body: AnswerBody,
+}
+
+/// What a hook call is answered with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnswerBody {
+    /// `{"success":true}`: the answer to nearly every call, written out only where it is sent or recorded.
+    Success,
+    Json(Value),
+}
+
+impl AnswerBody {
+    pub fn to_value(&self) -> Value {
+        match self {
+            AnswerBody::Success => json!({ "success": true }),
+            AnswerBody::Json(v) => v.clone(),
+        }
+    }
+
+    /// A field of the answer (`Null` when it has none).
+    pub fn field(&self, name: &str) -> &Value {
+        match self {
+            AnswerBody::Json(v) => &v[name],
+            AnswerBody::Success if name == "success" => &Value::Bool(true),
+            AnswerBody::Success => &Value::Null,
+        }
+    }
 }
 
 impl HookCall {
@@ -53,16 +79,19 @@ impl HookCall {
 }
 
 impl HookAnswer {
-    fn ok() -> HookAnswer {
+    pub fn ok() -> HookAnswer {
         HookAnswer {
             status: 200,
-            body: json!({ "success": true }),
+            body: AnswerBody::Success,
         }
     }
-    fn fail(status: u16, error: &str) -> HookAnswer {
+    pub fn fail(status: u16, error: &str) -> HookAnswer {
+        HookAnswer::json(status, json!({ "success": false, "error": error }))
+    }
+    pub fn json(status: u16, body: Value) -> HookAnswer {
         HookAnswer {
             status,
-            body: json!({ "success": false, "error": error }),
+            body: AnswerBody::Json(body),
         }
     }
 }
@@ -116,15 +145,19 @@ pub enum Parsed {
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
-/// A `Content-Type`'s media type, lower-cased and without parameters.
-fn media_type(content_type: Option<&str>) -> String {
-    content_type
+/// A `Content-Type`'s media type, lower-cased and without parameters (copied only when it was not already
+/// lower case, which it nearly always is).
+fn media_type(content_type: Option<&str>) -> std::borrow::Cow<'_, str> {
+    let t = content_type
         .unwrap_or("")
         .split(';')
         .next()
         .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+        .trim();
+    match t.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => t.to_ascii_lowercase().into(),
+        false => t.into(),
+    }
 }
 
 /// Parses a hook body: JSON objects as such; a form body with the single key `payload` (Slack style) or any
@@ -241,16 +274,16 @@ fn query_map(call: &HookCall) -> Map<String, Value> {
     }
 }
 
-/// The parts of a request record known before the hook runs. What comes from the request itself (URL,
-/// headers, body, parsed content) is filled in by [`complete_record`] when the record is written: most
-/// records of a busy hook are dropped before that, so the request path does not copy them.
-fn new_record(integration_id: &str, call: &HookCall) -> HookRequest {
+/// A request record before the hook runs. Its id and what comes from the request itself (integration,
+/// method, URL, headers, body, parsed content) are filled in by [`complete_record`] when the record is
+/// written: most records of a busy hook are dropped before that, so the request path does not copy them.
+fn new_record() -> HookRequest {
     HookRequest {
-        id: new_id(),
-        integration_id: integration_id.to_string(),
-        kind: "incoming-webhook".into(),
+        id: String::new(),
+        integration_id: String::new(),
+        kind: String::new(),
         created_at: now_ms(),
-        method: call.method.clone(),
+        method: String::new(),
         url: String::new(),
         headers: Map::new(),
         body: String::new(),
@@ -271,8 +304,15 @@ fn new_record(integration_id: &str, call: &HookCall) -> HookRequest {
 
 /// Fills in a record's request parts from the call it was made for: the URL with the token replaced by
 /// `***`, the headers with secrets redacted, the body (cut at the recording limit) and, when the hook got
-/// as far as parsing it, the parsed content.
+/// as far as parsing it, the parsed content; and the plain `{"success":true}` answer, left out until now.
 pub fn complete_record(r: &mut HookRequest, call: HookCall) {
+    r.id = new_id();
+    r.kind = "incoming-webhook".into();
+    r.method = call.method.clone();
+    r.integration_id = call.integration_id.clone();
+    if r.response.is_null() {
+        r.response = AnswerBody::Success.to_value();
+    }
     let redacted_path = call.path.replace(&call.token, "***");
     r.url = match &call.query {
         Some(q) if !q.is_empty() => format!("{redacted_path}?{q}"),
@@ -372,12 +412,16 @@ impl Integrations {
         else {
             return HookAnswer::fail(401, "Invalid integration id or token provided.");
         };
-        let mut record = new_record(&integration.id, &call);
+        let mut record = new_record();
         let answer = self
             .run_hook(&integration, poster, &call, &token, &mut record)
             .await;
         record.status = answer.status;
-        record.response = answer.body.clone();
+        record.response = match &answer.body {
+            // Spelled out when the record is written (`complete_record`).
+            AnswerBody::Success => Value::Null,
+            AnswerBody::Json(v) => v.clone(),
+        };
         record.total_ms = started.elapsed().as_secs_f64() * 1000.0;
         self.requests.record(record, call);
         answer
@@ -398,20 +442,20 @@ impl Integrations {
                 reset_ms: now_ms() + denied.wait_secs as i64 * 1000,
             };
             record.error = Some(e.to_string());
-            return HookAnswer {
-                status: 429,
-                body: json!({ "success": false, "error": e.to_string(), "rateLimit": { "limit": denied.limit, "reset": now_ms() + denied.wait_secs as i64 * 1000 } }),
-            };
+            return HookAnswer::json(
+                429,
+                json!({ "success": false, "error": e.to_string(), "rateLimit": { "limit": denied.limit, "reset": now_ms() + denied.wait_secs as i64 * 1000 } }),
+            );
         }
         if !i.enabled {
             record.error = Some("integration disabled".into());
             return HookAnswer::fail(503, "Service Unavailable");
         }
         let Some(poster) = poster else {
-            return HookAnswer {
-                status: 401,
-                body: json!({ "success": false, "error": "You must be logged in to do this.", "status": "error", "message": "You must be logged in to do this." }),
-            };
+            return HookAnswer::json(
+                401,
+                json!({ "success": false, "error": "You must be logged in to do this.", "status": "error", "message": "You must be logged in to do this." }),
+            );
         };
         if call.method.eq_ignore_ascii_case("HEAD") {
             // A probe, not a delivery: Trello, for one, checks a callback URL with HEAD before it registers
@@ -479,7 +523,7 @@ impl Integrations {
                     let answer = match interpret_script_result(result.as_ref(), separate) {
                         ScriptDecision::Answer(a) => {
                             if a.status != 200 {
-                                record.error = a.body["error"].as_str().map(str::to_string);
+                                record.error = a.body.field("error").as_str().map(str::to_string);
                             }
                             a
                         }
@@ -575,36 +619,35 @@ impl Integrations {
             return HookAnswer::fail(400, "unknown-error");
         }
         let mut responses = Vec::new();
-        for r in &results {
-            match &r.result {
+        for r in results {
+            match r.result {
                 Ok(m) => {
-                    record
-                        .messages
-                        .push(json!({ "channel": r.target, "messageId": m.id, "rid": m.rid }));
                     // Rendering costs; only separateResponse shows the messages.
                     if separate {
                         responses.push(
                             json!({ "channel": r.target, "message": m.render(DateStyle::Iso) }),
                         );
                     }
+                    record.messages.push(PostedMessage {
+                        channel: r.target,
+                        message_id: m.id,
+                        rid: m.rid,
+                    });
                 }
-                Err(e) => responses.push(json!({ "channel": r.target, "error": error_text(e) })),
+                Err(e) => responses.push(json!({ "channel": r.target, "error": error_text(&e) })),
             }
         }
         if let Some(Value::Object(extra)) = script_response {
             let mut extra = extra.clone();
             extra.insert("success".into(), json!(true));
-            return HookAnswer {
-                status: 200,
-                body: Value::Object(extra),
-            };
+            return HookAnswer::json(200, Value::Object(extra));
         }
         if separate {
             let all_failed = responses.iter().all(|r| r.get("error").is_some());
-            return HookAnswer {
-                status: if all_failed { 400 } else { 200 },
-                body: json!({ "success": !all_failed, "responses": responses }),
-            };
+            return HookAnswer::json(
+                if all_failed { 400 } else { 200 },
+                json!({ "success": !all_failed, "responses": responses }),
+            );
         }
         HookAnswer::ok()
     }
@@ -751,7 +794,7 @@ impl Integrations {
                     match interpret_script_result(result.as_ref(), false) {
                         ScriptDecision::Answer(a) => {
                             return Ok(
-                                json!({ "status": a.status, "response": a.body, "result": script_result, "logs": logs, "messages": [] }),
+                                json!({ "status": a.status, "response": a.body.to_value(), "result": script_result, "logs": logs, "messages": [] }),
                             )
                         }
                         ScriptDecision::Post { body, .. } => post_body = body.clone(),
@@ -1101,7 +1144,7 @@ mod tests {
             body: body.into(),
             ..Default::default()
         };
-        let mut small = new_record("id", &call(vec![]));
+        let mut small = new_record();
         complete_record(&mut small, call(br#"{"text":"hi"}"#.to_vec()));
         assert_eq!(
             (small.body.as_str(), small.body_truncated),
@@ -1112,7 +1155,7 @@ mod tests {
         // "é" is two bytes; put its first byte last before the limit.
         let mut big = vec![b'a'; RECORDED_BODY_LIMIT - 1];
         big.extend("é and more".as_bytes());
-        let mut r = new_record("id", &call(vec![]));
+        let mut r = new_record();
         complete_record(&mut r, call(big));
         assert!(r.body_truncated);
         assert_eq!(r.body.chars().count(), RECORDED_BODY_LIMIT);

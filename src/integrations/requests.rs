@@ -42,9 +42,9 @@ impl RequestLog {
         }
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         // Looked up before inserting, so a busy hook's id is not copied for every call.
-        let queue = match pending.get_mut(&r.integration_id) {
+        let queue = match pending.get_mut(&call.integration_id) {
             Some(q) => q,
-            None => pending.entry(r.integration_id.clone()).or_default(),
+            None => pending.entry(call.integration_id.clone()).or_default(),
         };
         queue.push_back((r, call));
         while queue.len() > self.keep {

@@ -299,13 +299,19 @@ impl From<serde_json::Value> for ScriptArgs {
 }
 
 struct Job {
+    call: Call,
+    /// The call goes back with the outcome, to be freed by the thread that built it (see
+    /// [`crate::store::batch::Job::answer`] for why).
+    reply: oneshot::Sender<(ScriptOutcome, Call)>,
+}
+
+struct Call {
     key: Option<ScriptKey>,
     /// The script to load when the thread has no instance of this version. Shared by the calls of one
     /// integration version: real scripts run to tens of kilobytes, too much to copy per call.
     compiled: Arc<str>,
     method: String,
     args: ScriptArgs,
-    reply: oneshot::Sender<ScriptOutcome>,
 }
 
 enum Work {
@@ -420,10 +426,12 @@ impl ScriptHost {
             slot.scheduled = true;
             let id = schedule.then(|| key.integration_id.clone());
             slot.queued.push_back(Job {
-                key: Some(key),
-                compiled: source,
-                method: method.to_string(),
-                args,
+                call: Call {
+                    key: Some(key),
+                    compiled: source,
+                    method: method.to_string(),
+                    args,
+                },
                 reply,
             });
             if let Some(id) = id {
@@ -431,9 +439,12 @@ impl ScriptHost {
                 self.pool.wake(st);
             }
         }
-        rx.await.unwrap_or_else(|_| {
-            ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into()))
-        })
+        match rx.await {
+            Ok((outcome, _call)) => outcome,
+            Err(_) => {
+                ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into()))
+            }
+        }
     }
 
     /// Runs `method` of a draft script in a fresh, throw-away runtime (the "Test" button): the live
@@ -446,10 +457,12 @@ impl ScriptHost {
     ) -> ScriptOutcome {
         let (reply, rx) = oneshot::channel();
         let job = Job {
-            key: None,
-            compiled: Arc::from(compiled),
-            method: method.to_string(),
-            args: args.into(),
+            call: Call {
+                key: None,
+                compiled: Arc::from(compiled),
+                method: method.to_string(),
+                args: args.into(),
+            },
             reply,
         };
         {
@@ -462,9 +475,12 @@ impl ScriptHost {
             st.ready.push_back(Work::DryRun(job));
             self.pool.wake(&mut st);
         }
-        rx.await.unwrap_or_else(|_| {
-            ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into()))
-        })
+        match rx.await {
+            Ok((outcome, _call)) => outcome,
+            Err(_) => {
+                ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into()))
+            }
+        }
     }
 
     /// Drops an integration's runtime (after it was deleted, or to reset its state).
@@ -540,8 +556,8 @@ fn worker(pool: Arc<Pool>) {
         match st.ready.pop_front() {
             Some(Work::DryRun(job)) => {
                 drop(st);
-                let (outcome, _) = run_job(&pool, None, &job);
-                let _ = job.reply.send(outcome);
+                let (outcome, _) = run_job(&pool, None, &job.call);
+                let _ = job.reply.send((outcome, job.call));
                 st = pool.lock();
             }
             Some(Work::Integration(id)) => {
@@ -554,8 +570,8 @@ fn worker(pool: Arc<Pool>) {
                 };
                 let instance = slot.instance.take();
                 drop(st);
-                let (outcome, instance) = run_job(&pool, instance, &job);
-                let _ = job.reply.send(outcome);
+                let (outcome, instance) = run_job(&pool, instance, &job.call);
+                let _ = job.reply.send((outcome, job.call));
                 st = pool.lock();
                 if let Some(slot) = st.slots.get_mut(&id) {
                     if slot.evicted {
@@ -594,7 +610,7 @@ fn worker(pool: Arc<Pool>) {
 fn run_job(
     pool: &Pool,
     instance: Option<Instance>,
-    job: &Job,
+    job: &Call,
 ) -> (ScriptOutcome, Option<Instance>) {
     let start = Instant::now();
     let (integration, version) = match &job.key {

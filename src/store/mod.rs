@@ -274,7 +274,11 @@ pub struct Store {
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("documents always serialise")
+    // Sized for a typical message document, so the text is not copied again and again as it grows.
+    let mut out = Vec::with_capacity(512);
+    serde_json::to_writer(&mut out, v).expect("documents always serialise");
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 fn room_from_row(r: &Row) -> DbResult<Room> {

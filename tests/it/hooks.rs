@@ -350,13 +350,22 @@ class Script {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "application/json");
+        assert_eq!(r.headers()["access-control-allow-origin"], "*");
+        assert_eq!(r.text().await.unwrap(), r#"{"success":true}"#);
+        let posted = s.latest("GENERAL", 1).await[0].clone();
         let rec = s.hook_history(&h).await;
         let r = &rec[0];
         assert_eq!(r["method"], "POST");
+        assert_eq!(r["type"], "incoming-webhook");
+        assert_eq!(r["integrationId"], h.id.as_str());
+        assert_eq!(r["_id"].as_str().map(str::len), Some(17), "{r}");
+        assert_eq!(r["status"], 200);
+        assert_eq!(r["response"], json!({ "success": true }));
         assert_eq!(r["headers"]["authorization"], "[redacted]");
         assert_eq!(r["headers"]["x-gitlab-token"], "[redacted]");
         assert_eq!(r["body"], r#"{"text":"recorded"}"#);
-        assert_eq!(r["messages"][0]["channel"], "#general");
+        assert_eq!(r["messages"], json!([{ "channel": "#general", "messageId": posted["_id"], "rid": "GENERAL" }]));
         assert!(!r.to_string().contains("hunter2") && !r.to_string().contains(&h.token));
         s.stop().await;
     }
