@@ -23,21 +23,13 @@ async fn call(
     id: String,
     user_id: Option<String>,
     token: String,
-    req: Request,
+    mut req: Request,
 ) -> Response {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                crate::util::lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    // Handed over, not copied: reading the body needs none of them (its length limit is the body's own).
+    let headers = std::mem::take(req.headers_mut());
     let body = match read_body(req, state).await {
         Ok(b) => b,
         Err(e) => return e.into_response(),

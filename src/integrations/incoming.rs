@@ -29,8 +29,8 @@ pub struct HookCall {
     pub method: String,
     pub path: String,
     pub query: Option<String>,
-    /// Header names lower-cased.
-    pub headers: Vec<(String, String)>,
+    /// The request's headers as received (handed over, not copied).
+    pub headers: http::HeaderMap,
     /// The body as received (shared with the HTTP layer, not copied).
     pub body: bytes::Bytes,
 }
@@ -72,9 +72,19 @@ impl HookCall {
     /// The `Content-Type` header's value, if the call had one.
     pub fn content_type(&self) -> Option<&str> {
         self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            .map(|(_, v)| v.as_str())
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    }
+
+    /// Sets a header from text (a recorded request's, or one a dry run supplies), replacing any of that
+    /// name; a name or value no HTTP request could carry is left out.
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            self.headers.insert(n, v);
+        }
     }
 }
 
@@ -222,9 +232,10 @@ pub fn script_request(
         if !headers.is_empty() {
             headers.push('\n');
         }
-        headers.push_str(&k.to_ascii_lowercase());
+        // Header names come lower-cased; values cannot hold a line break.
+        headers.push_str(k.as_str());
         headers.push('\n');
-        headers.extend(v.chars().map(|c| if c == '\n' { ' ' } else { c }));
+        headers.push_str(&crate::util::lossy(v.as_bytes()));
     }
     HookRequestParts {
         pathname: call.path.clone(),
@@ -329,14 +340,14 @@ pub fn complete_record(r: &mut HookRequest, call: HookCall) {
     }
     r.headers = call
         .headers
-        .into_iter()
+        .iter()
         .map(|(k, v)| {
-            let v = if is_secret_header(&k) {
+            let v = if is_secret_header(k.as_str()) {
                 "[redacted]".to_string()
             } else {
-                v
+                crate::util::lossy(v.as_bytes()).into_owned()
             };
-            (k, Value::String(v))
+            (k.as_str().to_string(), Value::String(v))
         })
         .collect();
     r.body_truncated = call.body.len() > RECORDED_BODY_LIMIT;
@@ -700,11 +711,9 @@ impl Integrations {
                 .await?
                 .ok_or_else(|| Error::failure("No recorded request with that id."))?;
             call.method = rec.method.clone();
-            call.headers = rec
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect();
+            for (k, v) in &rec.headers {
+                call.set_header(k, v.as_str().unwrap_or(""));
+            }
             call.body = rec.body.clone().into();
             if let Some((_, q)) = rec.url.split_once('?') {
                 call.query = Some(q.to_string());
@@ -714,21 +723,17 @@ impl Integrations {
                 Some(Value::String(s)) => call.body = s.clone().into(),
                 Some(v) if !v.is_null() => {
                     call.body = v.to_string().into();
-                    call.headers
-                        .push(("content-type".into(), "application/json".into()));
+                    call.set_header("content-type", "application/json");
                 }
                 _ => {}
             }
             if let Some(Value::Object(h)) = req.get("headers") {
-                call.headers.retain(|(k, _)| !h.contains_key(k));
-                call.headers.extend(h.iter().map(|(k, v)| {
-                    (
-                        k.to_ascii_lowercase(),
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
-                }));
+                for (k, v) in h {
+                    match v.as_str() {
+                        Some(text) => call.set_header(k, text),
+                        None => call.set_header(k, &v.to_string()),
+                    }
+                }
             }
             if let Some(Value::String(q)) = req.get("query") {
                 call.query = Some(q.trim_start_matches('?').to_string());
@@ -889,7 +894,10 @@ mod tests {
         let headers: Map<String, Value> = call
             .headers
             .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+            .map(|(k, v)| {
+                let v = String::from_utf8(v.as_bytes().to_vec()).unwrap();
+                (k.as_str().to_string(), Value::String(v))
+            })
             .collect();
         json!({
             "url": { "hash": "", "search": search, "query": query_map(call), "pathname": call.path, "path": path },
@@ -948,16 +956,19 @@ mod tests {
             (None, None, vec![]),
             (Some(""), None, vec![("empty".into(), String::new())]),
         ] {
-            let call = HookCall {
+            let mut call = HookCall {
                 integration_id: "i1".into(),
                 token: "t%2Fk".into(),
                 user_id: user_id.map(str::to_string),
                 method: "POST".into(),
                 path: "/hooks/i1/t%2Fk".into(),
                 query: query.map(str::to_string),
-                headers,
                 body: bytes::Bytes::from_static(br#"{"text":"hi","n":[1,{"x":null}]}"#),
+                ..Default::default()
             };
+            for (k, v) in &headers {
+                call.set_header(k, v);
+            }
             let content = obj(parse_body(Some("application/json"), &call.body));
             let raw = crate::util::lossy(&call.body);
             let parts = script_request(&call, &content, &raw, &poster, "t/k");
@@ -1044,16 +1055,19 @@ mod tests {
             } else {
                 vec![("content-type".to_string(), content_type.to_string())]
             };
-            let call = HookCall {
+            let mut call = HookCall {
                 integration_id: "i1".into(),
                 token: "tk".into(),
                 user_id: None,
                 method: "POST".into(),
                 path: "/hooks/i1/tk".into(),
                 query: None,
-                headers,
                 body: bytes::Bytes::copy_from_slice(body),
+                ..Default::default()
             };
+            for (k, v) in &headers {
+                call.set_header(k, v);
+            }
             let content = obj(parse_body(
                 Some(content_type).filter(|c| !c.is_empty()),
                 body,

@@ -188,23 +188,17 @@ async fn test(
         token: "***".into(),
         method: "POST".into(),
         path: "/hooks/TEST/***".into(),
-        headers: t
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                let v = v
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string());
-                (k.to_ascii_lowercase(), v)
-            })
-            .collect(),
         body: t.payload.clone().into(),
         ..Default::default()
     };
-    if !call.headers.iter().any(|(k, _)| k == "content-type") {
-        call.headers
-            .push(("content-type".into(), "application/json".into()));
+    for (k, v) in &t.headers {
+        match v.as_str() {
+            Some(text) => call.set_header(k, text),
+            None => call.set_header(k, &v.to_string()),
+        }
+    }
+    if call.content_type().is_none() {
+        call.set_header("content-type", "application/json");
     }
     let payload =
         match parse_body(call.content_type(), &call.body) {

@@ -382,14 +382,24 @@ class Script {
         assert_eq!(v["messages"][0]["message"]["msg"], "draft: sample");
         assert_eq!(v["messages"][0]["message"]["attachments"][0]["title"], "T");
         assert_eq!(v["logs"][0]["message"], "draft sees sample");
-        // Re-run a recorded request through the saved script.
+        // Supplied headers reach the draft (names lower-cased, a JSON body typed as such); a name no request
+        // could carry is left out.
+        let peek = "class Script { process_incoming_request({ request }) { return { content: { text: [request.headers['x-event'], request.headers['content-type'], Object.keys(request.headers).length].join(' ') } }; } }";
+        let (_, v) = s.post(Some(&s.admin), "/api/v1/integrations.dryRun", json!({ "integrationId": h.id, "script": peek, "request": { "body": { "v": 1 }, "headers": { "X-Event": "push", "bad name": "x" } } })).await;
+        assert_eq!(v["messages"][0]["message"]["msg"], "push application/json 2", "{v}");
+        // Re-run a recorded request through the saved script, and through a draft that reads its headers.
+        assert_eq!(s.latest("GENERAL", 1).await[0]["_id"], before, "a dry run posted");
+        s.client.post(s.url(&h.url)).header("X-Event", "tag").json(&json!({ "v": "tagged" })).send().await.unwrap();
+        let before_draft = s.latest("GENERAL", 1).await[0]["_id"].clone();
         let rec = s.hook_history(&h).await;
-        let (_, v) = s.post(Some(&s.admin), "/api/v1/integrations.dryRun", json!({ "integrationId": h.id, "historyId": rec[0]["_id"] })).await;
+        let (_, v) = s.post(Some(&s.admin), "/api/v1/integrations.dryRun", json!({ "integrationId": h.id, "historyId": rec[1]["_id"] })).await;
         assert_eq!(v["messages"][0]["message"]["msg"], "saved: live");
+        let (_, v) = s.post(Some(&s.admin), "/api/v1/integrations.dryRun", json!({ "integrationId": h.id, "script": peek, "historyId": rec[0]["_id"] })).await;
+        assert!(v["messages"][0]["message"]["msg"].as_str().unwrap().starts_with("tag application/json "), "{v}");
         // A draft with a syntax error reports it.
         let (_, v) = s.post(Some(&s.admin), "/api/v1/integrations.dryRun", json!({ "integrationId": h.id, "script": "class {", "request": { "body": {} } })).await;
         assert_eq!(v["scriptError"]["name"], "SyntaxError");
-        assert_eq!(s.latest("GENERAL", 1).await[0]["_id"], before, "nothing was posted");
+        assert_eq!(s.latest("GENERAL", 1).await[0]["_id"], before_draft, "nothing was posted");
         s.stop().await;
     }
 
