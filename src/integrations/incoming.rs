@@ -86,6 +86,14 @@ impl HookCall {
             self.headers.insert(n, v);
         }
     }
+
+    /// [`Self::set_header`] from a JSON value: a string as it is, anything else as its JSON text.
+    pub fn set_header_json(&mut self, name: &str, value: &Value) {
+        match value.as_str() {
+            Some(text) => self.set_header(name, text),
+            None => self.set_header(name, &value.to_string()),
+        }
+    }
 }
 
 impl HookAnswer {
@@ -729,10 +737,7 @@ impl Integrations {
             }
             if let Some(Value::Object(h)) = req.get("headers") {
                 for (k, v) in h {
-                    match v.as_str() {
-                        Some(text) => call.set_header(k, text),
-                        None => call.set_header(k, &v.to_string()),
-                    }
+                    call.set_header_json(k, v);
                 }
             }
             if let Some(Value::String(q)) = req.get("query") {

@@ -439,12 +439,7 @@ impl ScriptHost {
                 self.pool.wake(st);
             }
         }
-        match rx.await {
-            Ok((outcome, _call)) => outcome,
-            Err(_) => {
-                ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into()))
-            }
-        }
+        answered(rx).await
     }
 
     /// Runs `method` of a draft script in a fresh, throw-away runtime (the "Test" button): the live
@@ -475,12 +470,7 @@ impl ScriptHost {
             st.ready.push_back(Work::DryRun(job));
             self.pool.wake(&mut st);
         }
-        match rx.await {
-            Ok((outcome, _call)) => outcome,
-            Err(_) => {
-                ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into()))
-            }
-        }
+        answered(rx).await
     }
 
     /// Drops an integration's runtime (after it was deleted, or to reset its state).
@@ -499,6 +489,14 @@ impl ScriptHost {
     /// Number of script threads currently running (for metrics and tests).
     pub fn thread_count(&self) -> usize {
         self.pool.lock().workers
+    }
+}
+
+/// The outcome a script thread sent back (the call it returned with it is freed here, where it was made).
+async fn answered(rx: oneshot::Receiver<(ScriptOutcome, Call)>) -> ScriptOutcome {
+    match rx.await {
+        Ok((outcome, _call)) => outcome,
+        Err(_) => ScriptOutcome::failed(ScriptFailure::Internal("script host is shut down".into())),
     }
 }
 

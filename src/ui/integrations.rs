@@ -192,10 +192,7 @@ async fn test(
         ..Default::default()
     };
     for (k, v) in &t.headers {
-        match v.as_str() {
-            Some(text) => call.set_header(k, text),
-            None => call.set_header(k, &v.to_string()),
-        }
+        call.set_header_json(k, v);
     }
     if call.content_type().is_none() {
         call.set_header("content-type", "application/json");
