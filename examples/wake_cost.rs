@@ -11,7 +11,9 @@
 //! It prints the wall time and the CPU time (both threads, user and system, from `/proc/self/stat`) of
 //! one round trip, i.e. two wake-ups, first with the waiting thread going straight to sleep and then with
 //! it polling for up to 50 µs before it sleeps. On virtual machines, waking a thread whose CPU has gone
-//! idle can cost far more than the work handed over.
+//! idle can cost far more than the work handed over. Last, with no lock and no sleep at all, the round trip
+//! of one cache line between two spinning threads: what every piece of data a request hands to a thread on
+//! the other CPU costs at least, per 64 bytes, before any work is done on it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -91,6 +93,32 @@ fn measure(poll: Duration) -> (f64, f64) {
     (per(wall), per(cpu))
 }
 
+/// One cache line passed back and forth by two threads that only spin: the wall time of a round trip.
+fn line_round_trip() -> f64 {
+    let line = Arc::new(AtomicU32::new(0));
+    let other = {
+        let line = line.clone();
+        std::thread::spawn(move || {
+            for i in 0..ROUND_TRIPS {
+                while line.load(Ordering::Acquire) != 2 * i + 1 {
+                    std::hint::spin_loop();
+                }
+                line.store(2 * i + 2, Ordering::Release);
+            }
+        })
+    };
+    let started = Instant::now();
+    for i in 0..ROUND_TRIPS {
+        line.store(2 * i + 1, Ordering::Release);
+        while line.load(Ordering::Acquire) != 2 * i + 2 {
+            std::hint::spin_loop();
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    other.join().expect("the other thread");
+    wall / ROUND_TRIPS as f64 * 1e9
+}
+
 fn main() {
     for (name, poll) in [
         ("sleeping at once", Duration::ZERO),
@@ -98,5 +126,13 @@ fn main() {
     ] {
         let (wall, cpu) = measure(poll);
         println!("{name:>20}: {wall:6.2} µs wall, {cpu:6.2} µs CPU per round trip (two wake-ups)");
+    }
+    // On one CPU the spinning threads would only take turns at the scheduler's pace.
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+        let ns = line_round_trip();
+        println!(
+            "{:>20}: {ns:6.0} ns per round trip of one cache line",
+            "spinning, no lock"
+        );
     }
 }
