@@ -71,12 +71,34 @@ def parse_wrk(out):
             "non2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(0) if errors else ""}
 
 
-def wrk(url, args, lua=None):
+def wrk_command(url, args, lua=None):
+    """The wrk command line for `url` with the benchmark's threads, connections and duration."""
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url]
     if lua:
         cmd[1:1] = ["-s", lua]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return cmd
+
+
+def wrk(url, args, lua=None):
+    out = subprocess.run(wrk_command(url, args, lua), capture_output=True, text=True, check=True).stdout
     return parse_wrk(out)
+
+
+def route_urls(base, auth, tmp):
+    """The three routes of the benchmark (`info`, `plain`, `script`), each as (URL, wrk script or None): the
+    hooks are created here, and both post bench/hooks.py's body."""
+    lua = write_post_lua(tmp, BODY)
+    urls = {"info": (f"{base}/api/info", None)}
+    for kind, script in (("plain", None), ("script", SCRIPT)):
+        urls[kind] = (base + create_hook(base, auth, kind, script), lua)
+    return urls
+
+
+def warm_up(urls, routes, args):
+    """Two seconds of load on each of `routes` (script runtime, caches, SQLite pages) before measuring."""
+    warm = argparse.Namespace(**{**vars(args), "duration": 2})
+    for r in routes:
+        wrk(urls[r][0], warm, urls[r][1])
 
 
 def bench_args():

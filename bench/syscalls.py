@@ -51,20 +51,13 @@ def main():
     counted = max(1, a.duration - 2)
     server, tmp, base, auth = hooks.start_server(args, "sb-syscalls-")
     try:
-        lua = hooks.write_post_lua(tmp, hooks.BODY)
-        urls = {"info": (f"{base}/api/info", None)}
-        for kind, script in (("plain", None), ("script", hooks.SCRIPT)):
-            urls[kind] = (base + hooks.create_hook(base, auth, kind, script), lua)
+        urls = hooks.route_urls(base, auth, tmp)
         routes = a.routes.split(",")
-        warm = argparse.Namespace(**{**vars(args), "duration": 2})
-        for r in routes:
-            hooks.wrk(urls[r][0], warm, urls[r][1])
+        hooks.warm_up(urls, routes, args)
         print(f"wrk -t1 -c{a.connections} -d{a.duration}s, counted for {counted} s; calls per request")
         for r in routes:
-            url, script = urls[r]
-            cmd = ["wrk", "-t1", f"-c{a.connections}", f"-d{a.duration}s", "--latency"]
-            cmd += (["-s", script] if script else []) + [url]
-            load = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+            load = subprocess.Popen(hooks.wrk_command(urls[r][0], args, urls[r][1]), stdout=subprocess.PIPE,
+                                    text=True)
             time.sleep(1)
             stat = subprocess.run(["perf", "stat", "--per-thread", "-x", ",", "-e", events, "-p",
                                    str(server.pid), "--", "sleep", str(counted)],

@@ -55,14 +55,9 @@ def main():
                               connections=a.connections, threads=1)
     server, tmp, base, auth = hooks.start_server(args, "sb-threads-")
     try:
-        urls = {"info": (f"{base}/api/info", None)}
-        lua = hooks.write_post_lua(tmp, hooks.BODY)
-        for kind, script in (("plain", None), ("script", hooks.SCRIPT)):
-            urls[kind] = (base + hooks.create_hook(base, auth, kind, script), lua)
+        urls = hooks.route_urls(base, auth, tmp)
         routes = a.routes.split(",")
-        warm = argparse.Namespace(**{**vars(args), "duration": 2})
-        for r in routes:
-            hooks.wrk(urls[r][0], warm, urls[r][1])
+        hooks.warm_up(urls, routes, args)
         print(f"wrk -t1 -c{a.connections} -d{a.duration}s, {os.cpu_count()} CPUs; microseconds per request")
         for r in routes:
             before, wrk_before, started = threads(server.pid), os.times(), time.time()
