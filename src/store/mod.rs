@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod postgres;
 pub mod sqlite;
+mod sqlite_vfs;
 
 use std::sync::Arc;
 

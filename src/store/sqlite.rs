@@ -59,7 +59,10 @@ impl SqliteBackend {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync_name}; PRAGMA foreign_keys = ON; \
              PRAGMA busy_timeout = 10000;"
         );
-        let writer = Writer::start(path, pragmas)?;
+        // Under FULL and EXTRA the WAL is synced before each commit becomes visible, which is what lets
+        // the writer's VFS gather a commit's frames into one write (see `sqlite_vfs`).
+        let gather_frames = matches!(sync, SqliteSynchronous::Full | SqliteSynchronous::Extra);
+        let writer = Writer::start(path, pragmas, gather_frames)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
@@ -92,8 +95,21 @@ struct Writer {
 }
 
 impl Writer {
-    fn start(path: std::path::PathBuf, pragmas: String) -> anyhow::Result<Writer> {
-        let conn = rusqlite::Connection::open(&path)?;
+    fn start(
+        path: std::path::PathBuf,
+        pragmas: String,
+        gather_frames: bool,
+    ) -> anyhow::Result<Writer> {
+        let conn = if gather_frames {
+            super::sqlite_vfs::register().map_err(anyhow::Error::msg)?;
+            rusqlite::Connection::open_with_flags_and_vfs(
+                &path,
+                rusqlite::OpenFlags::default(),
+                super::sqlite_vfs::NAME,
+            )?
+        } else {
+            rusqlite::Connection::open(&path)?
+        };
         conn.execute_batch(&pragmas)?;
         conn.set_prepared_statement_cache_capacity(128);
         let (tx, rx) = mpsc::channel::<Cmd>();
